@@ -1,0 +1,23 @@
+"""Helpers shared by the deep-vision course's lessons.
+
+Each module has one concern: ``profiles`` (the run budget), ``datasets``
+(download, verify, extract, subset), ``images`` (robust photo loading),
+``plots``, ``exercises`` and ``environment``. Import what a lesson needs::
+
+    from course_utils import profiles
+    P = profiles.get_profile()
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+__version__ = "0.1.0"
+
+if os.environ.get("COURSE_STRICT_WARNINGS") == "1":
+    # CI sets this so that a deprecated Keras/TensorFlow call made by a lesson
+    # (code in ``__main__``) or by this package fails instead of warning.
+    warnings.filterwarnings(
+        "error", category=DeprecationWarning, module=r"(__main__|course_utils(\..*)?)$"
+    )

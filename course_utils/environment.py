@@ -1,0 +1,61 @@
+"""Where is this lesson running, and with what? (lesson 00)
+
+    >>> where_am_i() in {"colab", "binder", "kaggle", "local"}
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+
+def where_am_i() -> str:
+    """``colab``, ``binder``, ``kaggle`` or ``local``, from the environment.
+
+    >>> isinstance(where_am_i(), str)
+    True
+    """
+    if "google.colab" in sys.modules or os.environ.get("COLAB_RELEASE_TAG"):
+        return "colab"
+    if os.environ.get("BINDER_SERVICE_HOST") or os.environ.get("BINDER_LAUNCH_HOST"):
+        return "binder"
+    if os.environ.get("KAGGLE_KERNEL_RUN_TYPE"):
+        return "kaggle"
+    return "local"
+
+
+def environment_report() -> dict[str, str]:
+    """Versions, platform, GPU, active profile and cache folders, as strings.
+
+    >>> sorted(environment_report())[:3]
+    ['Keras', 'Keras cache (KERAS_HOME)', 'NumPy']
+    """
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from course_utils import datasets, profiles
+
+    gpus = tf.config.list_physical_devices("GPU")
+    profile = profiles.get_profile()
+    return {
+        "Python": platform.python_version(),
+        "TensorFlow": tf.__version__,
+        "Keras": keras.__version__,
+        "NumPy": np.__version__,
+        "Running on": where_am_i(),
+        "GPU": ", ".join(g.name for g in gpus) if gpus else "none (CPU only)",
+        "Profile": f"{profile.name} ({profile.description})",
+        "Data cache (COURSE_DATA_DIR)": str(datasets.data_dir()),
+        "Keras cache (KERAS_HOME)": str(datasets.keras_home()),
+    }
+
+
+def print_environment() -> None:
+    """Print :func:`environment_report` as an aligned table."""
+    report = environment_report()
+    width = max(map(len, report))
+    for key, value in report.items():
+        print(f"{key:<{width}}  {value}")

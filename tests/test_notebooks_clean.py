@@ -1,0 +1,60 @@
+"""Notebook hygiene: outputs only in checked cells, and the lesson structure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def test_there_are_notebooks() -> None:
+    assert len(NOTEBOOKS) >= 3, NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_only_checked_cells_keep_outputs(path: Path) -> None:
+    offenders = [
+        i
+        for i, cell in enumerate(_cells(path))
+        if cell["cell_type"] == "code"
+        and (cell.get("outputs") or cell.get("execution_count"))
+        and "NBVAL_CHECK_OUTPUT" not in _source(cell)
+    ]
+    assert not offenders, f"{path.name}: cells {offenders} keep outputs; strip them"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_have_outputs(path: Path) -> None:
+    empty = [
+        i
+        for i, cell in enumerate(_cells(path))
+        if cell["cell_type"] == "code"
+        and "NBVAL_CHECK_OUTPUT" in _source(cell)
+        and not cell.get("outputs")
+    ]
+    assert not empty, f"{path.name}: checked cells {empty} have no stored output to compare"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_structure(path: Path) -> None:
+    cells = _cells(path)
+    text = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown").lower()
+    first = _source(cells[0])
+    assert first.startswith("# "), f"{path.name}: first cell must be the lesson's title"
+    assert "colab.research.google.com" in first and "mybinder.org" in first
+    for needle in ("objectives", "summary", "exercise"):
+        assert needle in text, f"{path.name}: no {needle!r} section"
+    code = "\n".join(_source(c) for c in cells if c["cell_type"] == "code")
+    assert "get_profile(" in code or path.name.startswith("00_"), "lessons read a profile"
+    assert ".check(" in code, f"{path.name}: exercises must be checked with .check()"
