@@ -234,6 +234,8 @@ def safe_extract(archive: Path, dest: Path) -> Path:
             zf.extractall(dest)
     elif tarfile.is_tarfile(archive):
         with tarfile.open(archive) as tf:
+            for member in tf.getmembers():  # refuse outright, not just strip "/"
+                _check_member_path(archive, member.name, dest)
             try:
                 tf.extractall(dest, filter="data")
             except tarfile.FilterError as err:
@@ -303,6 +305,37 @@ def get_dataset(name: str, *, root: Path | None = None, download: bool = True) -
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return searched[0]
+
+
+def get_file(name: str, *, root: Path | None = None) -> Path:
+    """Return the cached path of single-file entry ``name`` (a photo, a model), downloading it.
+
+    The file lives at ``<data_dir>/<cache_subdir>/<filename>``. A file already
+    there is used with no network; a download is checked against the
+    registry's SHA-256 by ``keras.utils.get_file``.
+
+    >>> get_file("photo_cat").name  # doctest: +SKIP
+    'cat_720p.jpg'
+    """
+    info = dataset_info(name)
+    if info.kind != "file":
+        raise ValueError(f"{name!r} is a {info.kind!r} entry, not a single file")
+    root = Path(root) if root is not None else data_dir()
+    subdir = info.cache_subdir or "files"
+    path = root / subdir / (info.filename or name)
+    if path.is_file():
+        return path
+    if not network_available(info.url):
+        raise _unavailable(info, [path], "it is not cached and the network is unreachable")
+    import keras
+
+    (root / subdir).mkdir(parents=True, exist_ok=True)
+    return Path(
+        keras.utils.get_file(
+            fname=info.filename, origin=info.url, file_hash=info.sha256,
+            hash_algorithm="sha256", cache_dir=str(root), cache_subdir=subdir,
+        )
+    )
 
 
 def load_keras_dataset(name: str) -> tuple[tuple[Any, Any], tuple[Any, Any]]:

@@ -2,7 +2,7 @@
 
 Usage (from the repository root, in the course environment)::
 
-    COURSE_PROFILE=smoke python tools/refresh_checked_outputs.py notebooks/01_convolution_filters.ipynb
+    COURSE_PROFILE=smoke python tools/refresh_checked_outputs.py notebooks/01_*.ipynb
 
 Every other cell is left without outputs and without an execution count, which
 is what ``tests/test_notebooks_clean.py`` enforces and what nbval compares.

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_rgb
+from PIL import Image
+
+from course_utils.images import (
+    BadImageError,
+    check_image,
+    load_image,
+    load_images,
+    sample_image,
+    sample_images,
+    scan_images,
+)
+
+
+@pytest.fixture
+def zoo(tmp_path: Path) -> dict[str, Path]:
+    """One file of every kind a real photo folder can contain."""
+    files = {"good": write_rgb(tmp_path / "good.jpg", size=(20, 10))}
+    files["empty"] = tmp_path / "empty.jpg"
+    files["empty"].write_bytes(b"")
+    files["text"] = tmp_path / "notes.jpg"
+    files["text"].write_text("this is not an image")
+    full = files["good"].read_bytes()
+    files["truncated"] = tmp_path / "truncated.jpg"
+    files["truncated"].write_bytes(full[: len(full) // 2])
+    files["cmyk"] = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (6, 4), (0, 255, 255, 0)).save(files["cmyk"])  # red in CMYK
+    files["grey"] = tmp_path / "grey.png"
+    Image.new("L", (6, 4), 128).save(files["grey"])
+    files["alpha"] = tmp_path / "alpha.png"
+    Image.new("RGBA", (6, 4), (0, 0, 255, 0)).save(files["alpha"])  # fully transparent blue
+    return files
+
+
+def test_sample_images_need_no_network() -> None:
+    china = sample_image("china")
+    assert china.shape == (427, 640, 3) and china.dtype == np.uint8
+    batch = sample_images()
+    assert batch.shape == (2, 427, 640, 3) and 0.0 <= batch.min() and batch.max() <= 1.0
+    assert sample_images(scale=False).dtype == np.uint8
+
+
+def test_unknown_sample_image() -> None:
+    with pytest.raises(ValueError, match="china"):
+        sample_image("tiger")
+
+
+def test_good_image_loads_and_resizes(zoo: dict[str, Path]) -> None:
+    img = load_image(zoo["good"])
+    assert img.shape == (10, 20, 3) and img.dtype == np.uint8
+    assert load_image(zoo["good"], target_size=(5, 7)).shape == (5, 7, 3)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("empty", "empty file"), ("text", "not an image"), ("truncated", "truncated")],
+)
+def test_bad_files_raise_a_clear_error(zoo: dict[str, Path], kind: str, reason: str) -> None:
+    with pytest.raises(BadImageError, match=reason) as err:
+        load_image(zoo[kind])
+    assert err.value.path == zoo[kind] and str(zoo[kind]) in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(BadImageError, match="no such file"):
+        load_image(tmp_path / "nope.jpg")
+
+
+def test_cmyk_grey_and_alpha_become_rgb(zoo: dict[str, Path]) -> None:
+    cmyk = load_image(zoo["cmyk"])
+    assert cmyk.shape == (4, 6, 3) and cmyk[0, 0, 0] > 200 and cmyk[0, 0, 2] < 60
+    assert load_image(zoo["grey"]).shape == (4, 6, 3)
+    alpha = load_image(zoo["alpha"])
+    assert alpha.shape == (4, 6, 3) and (alpha == 255).all()  # transparent -> white
+
+
+def test_check_image_classifies(zoo: dict[str, Path]) -> None:
+    assert check_image(zoo["good"]) == ("ok", None)
+    assert check_image(zoo["cmyk"]) == ("convert", "CMYK")
+    assert check_image(zoo["alpha"]) == ("convert", "RGBA")
+    assert check_image(zoo["empty"])[0] == "bad"
+
+
+def test_scan_counts_every_kind_and_changes_nothing(zoo: dict[str, Path], tmp_path: Path) -> None:
+    before = {p: p.read_bytes() for p in zoo.values()}
+    report = scan_images(tmp_path)
+    assert len(report.ok) == 1 and len(report.converted) == 3 and len(report.bad) == 3
+    assert report.summary() == "1 images ok, 3 converted to RGB, 3 skipped as unreadable"
+    assert len(report.usable) == 4
+    assert {p: p.read_bytes() for p in zoo.values()} == before
+
+
+def test_load_images_skips_and_counts(zoo: dict[str, Path]) -> None:
+    batch, loaded, report = load_images(list(zoo.values()), target_size=(8, 8))
+    assert batch.shape == (4, 8, 8, 3)
+    assert set(loaded) == {zoo[k] for k in ("good", "cmyk", "grey", "alpha")}
+    assert {p.name for p, _ in report.bad} == {"empty.jpg", "notes.jpg", "truncated.jpg"}
+
+
+def test_tensorflow_would_have_crashed_on_the_truncated_file(zoo: dict[str, Path]) -> None:
+    """Why the checks exist: TensorFlow's decoder fails deep inside a pipeline."""
+    import tensorflow as tf
+
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.io.decode_image(tf.io.read_file(str(zoo["text"])))
