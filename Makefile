@@ -29,8 +29,9 @@ test: $(STAMP)
 	COURSE_PROFILE=smoke COURSE_STRICT_WARNINGS=1 TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg \
 	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
+## The pre-commit checks on every file (nbstripout, ruff, whitespace, yaml/json).
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 clean-venv:
 	rm -rf $(VENV)

@@ -47,6 +47,18 @@ def test_checked_cells_have_outputs(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_keep_output_metadata_marks_exactly_the_checked_cells(path: Path) -> None:
+    """nbstripout (pre-commit) keeps outputs only where ``keep_output`` is set."""
+    wrong = [
+        i
+        for i, cell in enumerate(_cells(path))
+        if cell["cell_type"] == "code"
+        and bool(cell["metadata"].get("keep_output")) != ("NBVAL_CHECK_OUTPUT" in _source(cell))
+    ]
+    assert not wrong, f"{path.name}: cells {wrong}: run tools/refresh_checked_outputs.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_lesson_structure(path: Path) -> None:
     cells = _cells(path)
     text = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown").lower()

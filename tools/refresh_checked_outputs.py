@@ -1,17 +1,19 @@
-"""Re-execute notebooks and store outputs only in ``# NBVAL_CHECK_OUTPUT`` cells.
+"""Re-execute notebooks and keep outputs only in ``# NBVAL_CHECK_OUTPUT`` cells.
 
-Usage (from the repository root, in the course environment)::
+Usage (from the repository root, in the course environment, ideally under the
+offline assets that ``.ci/run`` sets up so the outputs match CI's)::
 
     COURSE_PROFILE=smoke python tools/refresh_checked_outputs.py notebooks/01_*.ipynb
 
-Every other cell is left without outputs and without an execution count, which
-is what ``tests/test_notebooks_clean.py`` enforces and what nbval compares.
-Run it under the offline assets (see ``.ci/run``) so the outputs match CI's.
+Checked cells get the cell metadata ``keep_output: true``, which is how
+nbstripout (the pre-commit hook) knows to keep their outputs; everything else
+is stripped by nbstripout itself, so the file is exactly what the hook leaves.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,26 +23,30 @@ from nbclient import NotebookClient
 CHECK_MARK = "NBVAL_CHECK_OUTPUT"
 
 
-def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop outputs and counts from unchecked cells, and volatile metadata everywhere."""
+def mark_checked_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Tag checked cells ``keep_output`` and drop their stderr (TensorFlow's log lines)."""
     for cell in nb.cells:
-        cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue
         if CHECK_MARK in cell.source:
+            cell.metadata["keep_output"] = True
             cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
         else:
-            cell.outputs = []
-            cell.execution_count = None
+            cell.metadata.pop("keep_output", None)
     return nb
 
 
 def refresh(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     os.environ.setdefault("COURSE_PROFILE", "smoke")
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={
-        "metadata": {"path": str(path.parent)}}).execute()
-    nbformat.write(strip(nb), path)
+    client = NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    nbformat.write(mark_checked_cells(nb), path)
+    # nbstripout, exactly as the pre-commit hook runs it, strips everything else
+    nbstripout = Path(sys.executable).with_name("nbstripout")
+    subprocess.run([str(nbstripout), str(path)], check=True)
     print(f"refreshed {path}")
 
 
