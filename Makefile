@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT ?= 8888
 
-.PHONY: lab test lint venv clean-venv
+.PHONY: lab test lint venv clean-venv student instructor
 
 venv: $(STAMP)
 
@@ -35,3 +35,10 @@ lint: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+## Instructor views: student copies (no outputs, solutions hidden) and answer keys.
+student: $(STAMP)
+	$(BIN)/python tools/export_views.py student build/student
+
+instructor: $(STAMP)
+	$(BIN)/python tools/export_views.py instructor build/instructor

@@ -15,6 +15,7 @@ sees it only after calling ``ex.solution()``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,10 @@ class Exercise:
         print(f"💡 Hint ({self.name}): {self.hint_text}")
 
     def solution(self) -> None:
-        """Print the worked solution."""
+        """Print the worked solution (unless ``COURSE_HIDE_SOLUTIONS=1``, e.g. in an exam copy)."""
+        if os.environ.get("COURSE_HIDE_SOLUTIONS") == "1":
+            print(f"🔒 Solutions are hidden in this copy of the lesson ({self.name}). Try .hint().")
+            return
         print(f"📖 Solution ({self.name}):\n{self.solution_text}")
 
     def __repr__(self) -> str:
