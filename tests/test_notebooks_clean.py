@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ROOT = Path(__file__).parents[1]
+REPO_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+SLUG = REPO_URL.removeprefix("https://github.com/")
+COLAB_CELL = (
+    "# Colab only: install the course package (a no-op everywhere else).\n"
+    "import sys\n\n"
+    'if "google.colab" in sys.modules:\n'
+    f'    %pip install -q "course-utils @ git+{REPO_URL}"'
+)
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def _cells(path: Path) -> list[dict]:
@@ -56,6 +67,18 @@ def test_keep_output_metadata_marks_exactly_the_checked_cells(path: Path) -> Non
         and bool(cell["metadata"].get("keep_output")) != ("NBVAL_CHECK_OUTPUT" in _source(cell))
     ]
     assert not wrong, f"{path.name}: cells {wrong}: run tools/refresh_checked_outputs.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_launch_links_and_colab_cell_follow_pyproject(path: Path) -> None:
+    """The repository URL lives in pyproject.toml; every lesson and the README must agree."""
+    cells = _cells(path)
+    first = _source(cells[0])
+    assert f"colab.research.google.com/github/{SLUG}/blob/main/notebooks/{path.name})" in first
+    assert f"mybinder.org/v2/gh/{SLUG}/HEAD?labpath=notebooks%2F{path.name})" in first
+    assert _source(cells[1]).strip() == COLAB_CELL
+    readme = (ROOT / "README.md").read_text()
+    assert f"github/{SLUG}/blob/main/notebooks/{path.name})" in readme, "README lesson table"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
