@@ -6,8 +6,8 @@ offline assets that ``.ci/run`` sets up so the outputs match CI's)::
     COURSE_PROFILE=smoke python tools/refresh_checked_outputs.py notebooks/01_*.ipynb
 
 Checked cells get the cell metadata ``keep_output: true``, which is how
-nbstripout (the pre-commit hook) knows to keep their outputs; everything else
-is stripped by nbstripout itself, so the file is exactly what the hook leaves.
+nbstripout knows to keep their outputs; then ``tools/strip_notebooks.py`` (the
+pre-commit hook) strips the rest, so the file is exactly what the hook leaves.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def refresh(path: Path) -> None:
     )
     client.execute()
     nbformat.write(mark_checked_cells(nb), path)
-    # nbstripout, exactly as the pre-commit hook runs it, strips everything else
-    nbstripout = Path(sys.executable).with_name("nbstripout")
-    subprocess.run([str(nbstripout), str(path)], check=True)
+    # the pre-commit hook itself (nbstripout + counts on checked cells) strips the rest
+    hook = Path(__file__).with_name("strip_notebooks.py")
+    subprocess.run([sys.executable, str(hook), str(path)], check=True)
     print(f"refreshed {path}")
 
 
