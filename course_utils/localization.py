@@ -1,0 +1,317 @@
+"""A localisation dataset the course generates itself, from real photos (lessons 07-08).
+
+Labelled boxes normally come from people drawing them (VGG Image Annotator,
+LabelImg, crowdsourcing). To have thousands of exact boxes with no download
+and no annotation, we *make* the scenes: a real flower photo (the object,
+whose class we know) is cut to an ellipse and pasted onto a real cat or dog
+photo (the background) at a random position and scale that we record. The
+same arguments always give the same images, boxes and labels::
+
+    >>> data = make_localization_set(8, 96, split="train", seed=0)  # doctest: +SKIP
+    >>> data.images.shape, data.boxes.shape, data.class_names[:2]  # doctest: +SKIP
+    ((8, 96, 96, 3), (8, 4), ('daisy', 'dandelion'))
+
+Train and test scenes are built from disjoint photos: each source photo is
+assigned to a split by a hash of its file name, independently of ``seed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from course_utils import boxes as box_ops
+from course_utils import datasets
+from course_utils.images import load_image
+
+SPLITS = ("train", "test")
+OBJECT_DATASET = "flower_photos"
+BACKGROUND_DATASET = "cats_and_dogs_filtered"
+PATCH_CLASSES = ("background", "flower")
+
+
+@dataclass(frozen=True)
+class LocalizationSet:
+    """Generated scenes: ``images`` uint8 ``[n, s, s, 3]``, ``labels`` int32 ``[n]``,
+    ``boxes`` float32 ``[n, 4]`` normalised (in ``box_format``) and ``masks`` uint8
+    ``[n, s, s]`` (1 where the object is)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    boxes: np.ndarray
+    masks: np.ndarray
+    class_names: tuple[str, ...]
+    box_format: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def corners(self) -> np.ndarray:
+        """The boxes in corner format, whatever ``box_format`` is."""
+        return box_ops.to_corners(self.boxes, self.box_format).astype(np.float32)
+
+    def to_dataset(self, batch_size: int = 32, shuffle: bool = False, seed: int = 0) -> Any:
+        """A batched ``tf.data.Dataset`` of ``(images, (class_labels, boxes))``.
+
+        Images stay in [0, 255] (float32); the model rescales them itself.
+        """
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices(
+            (self.images, (self.labels, self.boxes))
+        )
+        if shuffle:
+            ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _split_of(relative_path: str, test_fraction: float) -> str:
+    """``train`` or ``test`` for a source file, from a stable hash of its path."""
+    digest = hashlib.sha256(relative_path.encode("utf-8")).digest()
+    return "test" if int.from_bytes(digest[:4], "big") / 2**32 < test_fraction else "train"
+
+
+def _files_by_class(root: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {}
+    for folder in datasets.class_folders(root):
+        files = sorted(
+            p for p in folder.iterdir()
+            if p.is_file() and p.suffix.lower() in datasets.IMAGE_SUFFIXES
+        )
+        if files:
+            found[folder.relative_to(root).as_posix()] = files
+    return found
+
+
+def source_files(
+    root: Path, split: str, test_fraction: float = 0.2
+) -> dict[str, list[Path]]:
+    """Image files per class folder of ``root`` that belong to ``split``.
+
+    >>> source_files(Path("/nonexistent"), "train")
+    {}
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    out = {}
+    for name, files in _files_by_class(Path(root)).items():
+        chosen = [f for f in files if _split_of(f"{name}/{f.name}", test_fraction) == split]
+        if chosen:
+            out[name] = chosen
+    return out
+
+
+def _resolve_sources(
+    split: str,
+    per_class: int | None,
+    object_root: Path | None,
+    background_root: Path | None,
+    test_fraction: float,
+) -> tuple[list[str], list[list[Path]], list[Path]]:
+    if object_root is None:
+        object_root = datasets.subset_per_class(
+            datasets.get_dataset(OBJECT_DATASET), per_class, seed=0
+        ).path
+    if background_root is None:
+        background_root = datasets.subset_per_class(
+            datasets.get_dataset(BACKGROUND_DATASET), per_class, seed=0
+        ).path
+    objects = source_files(object_root, split, test_fraction)
+    if not objects:
+        raise FileNotFoundError(
+            f"no object images for split {split!r} under {object_root} "
+            "(expected one sub-folder of images per class)"
+        )
+    all_classes = sorted(_files_by_class(Path(object_root)))
+    missing = sorted(set(all_classes) - set(objects))
+    if missing:
+        raise FileNotFoundError(
+            f"classes {missing} have no images in split {split!r} under {object_root}; "
+            "use more images per class"
+        )
+    backgrounds = sorted(
+        f for files in source_files(background_root, split, test_fraction).values() for f in files
+    )
+    if not backgrounds:
+        raise FileNotFoundError(f"no background images for split {split!r} under {background_root}")
+    return all_classes, [objects[c] for c in all_classes], backgrounds
+
+
+def _resize(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    return np.array(Image.fromarray(img).resize((width, height), Image.Resampling.BILINEAR))
+
+
+def _random_square_crop(img: np.ndarray, rng: np.random.Generator, min_frac: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    side = max(1, int(round(min(h, w) * rng.uniform(min_frac, 1.0))))
+    top = int(rng.integers(0, h - side + 1))
+    left = int(rng.integers(0, w - side + 1))
+    return img[top : top + side, left : left + side]
+
+
+def _center_crop(img: np.ndarray, aspect: float, keep: float = 0.85) -> np.ndarray:
+    """The central part of ``img`` with width/height = ``aspect`` (the flower is usually there)."""
+    h, w = img.shape[:2]
+    crop_w, crop_h = w * keep, h * keep
+    if crop_w / crop_h > aspect:
+        crop_w = crop_h * aspect
+    else:
+        crop_h = crop_w / aspect
+    cw, ch = max(1, int(round(crop_w))), max(1, int(round(crop_h)))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    return img[top : top + ch, left : left + cw]
+
+
+def ellipse_mask(width: int, height: int) -> np.ndarray:
+    """A ``[height, width]`` 0/1 mask of the ellipse inscribed in the rectangle.
+
+    It touches all four sides, so the rectangle is its tight bounding box.
+
+    >>> ellipse_mask(5, 3).tolist()
+    [[0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0]]
+    """
+    y = (np.arange(height) + 0.5 - height / 2) / (height / 2)
+    x = (np.arange(width) + 0.5 - width / 2) / (width / 2)
+    inside = x[None, :] ** 2 + y[:, None] ** 2 <= 1.0
+    # Tiny ellipses can miss a side; make sure the middle row and column are full.
+    inside[height // 2, :] = True
+    inside[:, width // 2] = True
+    return inside.astype(np.uint8)
+
+
+def make_localization_set(
+    n_images: int,
+    image_size: int,
+    *,
+    split: str = "train",
+    seed: int = 0,
+    per_class: int | None = None,
+    box_format: str = "corners",
+    scale_range: tuple[float, float] = (0.4, 0.9),
+    aspect_range: tuple[float, float] = (0.6, 1.6),
+    test_fraction: float = 0.2,
+    object_root: Path | str | None = None,
+    background_root: Path | str | None = None,
+) -> LocalizationSet:
+    """Generate ``n_images`` square scenes of ``image_size`` pixels, each with one object.
+
+    Objects are flower photos (``flower_photos``, class = folder), cut to an
+    ellipse whose size is ``scale_range`` (a fraction of the image side) with
+    width/height in ``aspect_range``; backgrounds are random square crops of
+    ``cats_and_dogs_filtered`` photos. ``per_class`` limits the source photos
+    per class folder (via :func:`course_utils.datasets.subset_per_class`).
+    ``object_root`` / ``background_root`` replace the two datasets with your
+    own folders (one sub-folder of images per class; any layout for
+    backgrounds). Boxes are normalised to [0, 1], in ``box_format``
+    (``"corners"`` or ``"center"``).
+
+    >>> make_localization_set(0, 96)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_images must be >= 1, got 0
+    """
+    if n_images < 1:
+        raise ValueError(f"n_images must be >= 1, got {n_images}")
+    if image_size < 16:
+        raise ValueError(f"image_size must be >= 16 pixels, got {image_size}")
+    box_ops._check_format(box_format)
+    lo, hi = scale_range
+    if not 0.0 < lo <= hi <= 1.0:
+        raise ValueError(f"scale_range must satisfy 0 < low <= high <= 1, got {scale_range}")
+    a_lo, a_hi = aspect_range
+    if not 0.0 < a_lo <= a_hi:
+        raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
+    class_names, objects, backgrounds = _resolve_sources(
+        split, per_class,
+        None if object_root is None else Path(object_root),
+        None if background_root is None else Path(background_root),
+        test_fraction,
+    )
+    rng = np.random.default_rng([seed, SPLITS.index(split)])
+    s = image_size
+    images = np.empty((n_images, s, s, 3), np.uint8)
+    masks = np.zeros((n_images, s, s), np.uint8)
+    labels = np.empty(n_images, np.int32)
+    corners = np.empty((n_images, 4), np.float32)
+    for i in range(n_images):
+        label = int(rng.integers(len(class_names)))
+        obj_path = objects[label][int(rng.integers(len(objects[label])))]
+        bg_path = backgrounds[int(rng.integers(len(backgrounds)))]
+        background = _resize(_random_square_crop(load_image(bg_path), rng, 0.6), s, s)
+        side = rng.uniform(lo, hi) * s
+        aspect = float(np.exp(rng.uniform(np.log(a_lo), np.log(a_hi))))
+        w = int(np.clip(round(side * np.sqrt(aspect)), 4, s))
+        h = int(np.clip(round(side / np.sqrt(aspect)), 4, s))
+        x0 = int(rng.integers(0, s - w + 1))
+        y0 = int(rng.integers(0, s - h + 1))
+        patch = _resize(_center_crop(load_image(obj_path), w / h), w, h)
+        mask = ellipse_mask(w, h)
+        region = background[y0 : y0 + h, x0 : x0 + w]
+        region[mask == 1] = patch[mask == 1]
+        images[i] = background
+        masks[i, y0 : y0 + h, x0 : x0 + w] = mask
+        labels[i] = label
+        corners[i] = (x0 / s, y0 / s, (x0 + w) / s, (y0 + h) / s)
+    out_boxes = corners if box_format == "corners" else box_ops.corners_to_center(corners)
+    return LocalizationSet(
+        images, labels, out_boxes.astype(np.float32), masks, tuple(class_names), box_format
+    )
+
+
+def make_patch_set(
+    n_images: int,
+    image_size: int,
+    *,
+    split: str = "train",
+    seed: int = 0,
+    per_class: int | None = None,
+    test_fraction: float = 0.2,
+    object_root: Path | str | None = None,
+    background_root: Path | str | None = None,
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Square patches labelled 0 = background (a crop of a cat/dog photo) or 1 = flower.
+
+    Half of the patches (rounded down) are flowers: the central part of a
+    flower photo. Lesson 08 trains a small classifier on them and slides it
+    over larger scenes. Returns ``(images uint8 [n, s, s, 3], labels int32
+    [n], class_names)``; the same photos-per-split rule as
+    :func:`make_localization_set`.
+
+    >>> make_patch_set(0, 64)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_images must be >= 1, got 0
+    """
+    if n_images < 1:
+        raise ValueError(f"n_images must be >= 1, got {n_images}")
+    if image_size < 16:
+        raise ValueError(f"image_size must be >= 16 pixels, got {image_size}")
+    _, objects, backgrounds = _resolve_sources(
+        split, per_class,
+        None if object_root is None else Path(object_root),
+        None if background_root is None else Path(background_root),
+        test_fraction,
+    )
+    flat_objects = [f for files in objects for f in files]
+    rng = np.random.default_rng([seed, SPLITS.index(split), 8])
+    labels = np.zeros(n_images, np.int32)
+    labels[: n_images // 2] = 1
+    rng.shuffle(labels)
+    images = np.empty((n_images, image_size, image_size, 3), np.uint8)
+    for i, label in enumerate(labels):
+        if label == 1:
+            src = load_image(flat_objects[int(rng.integers(len(flat_objects)))])
+            crop = _center_crop(src, 1.0, keep=float(rng.uniform(0.5, 0.9)))
+        else:
+            src = load_image(backgrounds[int(rng.integers(len(backgrounds)))])
+            crop = _random_square_crop(src, rng, 0.3)
+        images[i] = _resize(crop, image_size, image_size)
+    return images, labels, PATCH_CLASSES

@@ -1,0 +1,180 @@
+"""The generated localisation set: exact boxes, determinism, disjoint splits, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_utils import boxes as B
+from course_utils import datasets
+from course_utils import localization as L
+
+CLASSES = ("blue", "red", "yellow")
+COLOURS = {"blue": (0, 0, 255), "red": (255, 0, 0), "yellow": (255, 255, 0)}
+
+
+@pytest.fixture
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """Solid-colour 'objects' (one folder per class) and grey-noise 'backgrounds'."""
+    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(tmp_path / "cache"))
+    objects, backgrounds = tmp_path / "objects", tmp_path / "backgrounds"
+    rng = np.random.default_rng(0)
+    for name in CLASSES:
+        (objects / name).mkdir(parents=True)
+        for i in range(12):
+            img = np.zeros((40 + i, 50, 3), np.uint8) + np.array(COLOURS[name], np.uint8)
+            Image.fromarray(img).save(objects / name / f"{name}_{i:02d}.png")
+    (backgrounds / "scenes").mkdir(parents=True)
+    for i in range(20):
+        noise = rng.integers(90, 140, size=(60, 70, 1), dtype=np.uint8).repeat(3, axis=2)
+        Image.fromarray(noise).save(backgrounds / "scenes" / f"bg_{i:02d}.png")
+    return objects, backgrounds
+
+
+def make(folders: tuple[Path, Path], n: int = 12, size: int = 48, **kw) -> L.LocalizationSet:
+    objects, backgrounds = folders
+    return L.make_localization_set(n, size, object_root=objects, background_root=backgrounds, **kw)
+
+
+def test_shapes_types_and_classes(folders: tuple[Path, Path]) -> None:
+    data = make(folders)
+    assert data.images.shape == (12, 48, 48, 3) and data.images.dtype == np.uint8
+    assert data.labels.shape == (12,) and data.labels.dtype == np.int32
+    assert data.boxes.shape == (12, 4) and data.boxes.dtype == np.float32
+    assert data.masks.shape == (12, 48, 48)
+    assert data.class_names == CLASSES and len(data) == 12
+    assert set(data.labels.tolist()) <= {0, 1, 2}
+
+
+def test_boxes_are_the_tight_boxes_of_the_pasted_objects(folders: tuple[Path, Path]) -> None:
+    data = make(folders, n=20)
+    for image, mask, box, label in zip(data.images, data.masks, data.corners(), data.labels,
+                                       strict=True):
+        ys, xs = np.nonzero(mask)
+        np.testing.assert_allclose(
+            box * 48, [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=1e-4
+        )
+        # inside the mask: the object's colour; outside: the grey background
+        colour = np.array(COLOURS[CLASSES[label]])
+        assert np.abs(image[mask == 1].astype(int) - colour).max() <= 2
+        outside = image[mask == 0].astype(int)
+        assert np.all(outside.max(axis=1) - outside.min(axis=1) <= 2)
+
+
+def test_boxes_inside_unit_square_and_scale_range(folders: tuple[Path, Path]) -> None:
+    data = make(folders, n=30, size=64, scale_range=(0.3, 0.5), aspect_range=(1.0, 1.0))
+    c = data.corners()
+    assert c.min() >= 0.0 and c.max() <= 1.0
+    sides = c[:, 2] - c[:, 0]
+    assert sides.min() >= 0.3 - 2 / 64 and sides.max() <= 0.5 + 2 / 64
+
+
+def test_center_format(folders: tuple[Path, Path]) -> None:
+    corners = make(folders, seed=3)
+    center = make(folders, seed=3, box_format="center")
+    np.testing.assert_allclose(center.boxes, B.corners_to_center(corners.boxes), atol=1e-6)
+    np.testing.assert_allclose(center.corners(), corners.boxes, atol=1e-6)
+
+
+def test_deterministic_for_a_seed(folders: tuple[Path, Path]) -> None:
+    a, b, c = make(folders, seed=5), make(folders, seed=5), make(folders, seed=6)
+    np.testing.assert_array_equal(a.images, b.images)
+    np.testing.assert_array_equal(a.boxes, b.boxes)
+    assert not np.array_equal(a.boxes, c.boxes)
+
+
+def test_train_and_test_use_disjoint_photos(folders: tuple[Path, Path]) -> None:
+    objects, backgrounds = folders
+    for root in (objects, backgrounds):
+        train = {p for ps in L.source_files(root, "train").values() for p in ps}
+        test = {p for ps in L.source_files(root, "test").values() for p in ps}
+        assert train and test and not train & test
+        assert len(train | test) == sum(len(v) for v in L._files_by_class(root).values())
+
+
+def test_split_ignores_seed_and_order(folders: tuple[Path, Path]) -> None:
+    objects, _ = folders
+    first = L.source_files(objects, "test")
+    assert L.source_files(objects, "test") == first
+
+
+def test_to_dataset_structure(folders: tuple[Path, Path]) -> None:
+    data = make(folders, n=10)
+    images, (labels, boxes) = next(iter(data.to_dataset(batch_size=4)))
+    assert tuple(images.shape) == (4, 48, 48, 3) and images.dtype.name == "float32"
+    assert tuple(labels.shape) == (4,) and tuple(boxes.shape) == (4, 4)
+    np.testing.assert_array_equal(labels.numpy(), data.labels[:4])
+    shuffled = [y[0].numpy() for _, y in data.to_dataset(batch_size=10, shuffle=True, seed=1)]
+    assert sorted(shuffled[0].tolist()) == sorted(data.labels.tolist())
+
+
+def test_patch_set(folders: tuple[Path, Path]) -> None:
+    objects, backgrounds = folders
+    x, y, names = L.make_patch_set(9, 32, object_root=objects, background_root=backgrounds)
+    assert x.shape == (9, 32, 32, 3) and names == ("background", "flower")
+    assert int(y.sum()) == 4
+    flat_colour = x.reshape(9, -1, 3).std(axis=1).max(axis=1) < 1.0  # solid objects
+    np.testing.assert_array_equal(flat_colour, y == 1)
+
+
+def test_ellipse_mask_touches_all_sides() -> None:
+    for w, h in [(4, 4), (5, 9), (17, 6), (40, 41)]:
+        m = L.ellipse_mask(w, h)
+        assert m.shape == (h, w)
+        assert m[0].any() and m[-1].any() and m[:, 0].any() and m[:, -1].any()
+        assert not m[0, 0] or min(w, h) < 5  # corners are outside an ellipse
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 0}, "n_images"),
+        ({"size": 8}, "image_size"),
+        ({"box_format": "xywh"}, "box_format"),
+        ({"scale_range": (0.5, 0.2)}, "scale_range"),
+        ({"scale_range": (0.0, 0.2)}, "scale_range"),
+        ({"aspect_range": (0.0, 1.0)}, "aspect_range"),
+        ({"split": "validation"}, "split"),
+        ({"test_fraction": 1.0}, "test_fraction"),
+    ],
+)
+def test_argument_errors(folders: tuple[Path, Path], kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make(folders, **kwargs)
+
+
+def test_missing_or_empty_folders(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    objects, backgrounds = folders
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match="object images"):
+        L.make_localization_set(2, 32, object_root=empty, background_root=backgrounds)
+    with pytest.raises(FileNotFoundError, match="background"):
+        L.make_localization_set(2, 32, object_root=objects, background_root=empty)
+    with pytest.raises(ValueError, match="n_images"):
+        L.make_patch_set(0, 32, object_root=objects, background_root=backgrounds)
+
+
+def test_class_without_images_in_split(folders: tuple[Path, Path], tmp_path: Path) -> None:
+    objects, backgrounds = folders
+    lonely = objects / "zzz"
+    lonely.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(lonely / "only.png")
+    split = L._split_of("zzz/only.png", 0.2)
+    other = "train" if split == "test" else "test"
+    with pytest.raises(FileNotFoundError, match="zzz"):
+        make(folders, split=other)
+
+
+def test_real_flowers_on_real_backgrounds() -> None:
+    try:
+        data = L.make_localization_set(6, 64, split="test", seed=0, per_class=16)
+    except datasets.DatasetUnavailableError as err:
+        pytest.skip(f"offline datasets not available: {err}")
+    assert data.class_names == ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+    assert data.images.std() > 20  # real photos, not flat colour
+    c = data.corners()
+    assert np.all(c[:, 2] > c[:, 0]) and np.all(c[:, 3] > c[:, 1])
