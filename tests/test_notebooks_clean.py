@@ -54,7 +54,7 @@ def test_checked_cells_have_outputs(path: Path) -> None:
         and "NBVAL_CHECK_OUTPUT" in _source(cell)
         and not (cell.get("outputs") and cell.get("execution_count"))
     ]
-    assert not empty, f"{path.name}: checked cells {empty} lack stored outputs or counts (nbval needs both)"
+    assert not empty, f"{path.name}: checked cells {empty} need outputs and counts (for nbval)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
