@@ -187,6 +187,13 @@ def ellipse_mask(width: int, height: int) -> np.ndarray:
     return inside.astype(np.uint8)
 
 
+def _check_sizes(n_images: int, image_size: int) -> None:
+    if n_images < 1:
+        raise ValueError(f"n_images must be >= 1, got {n_images}")
+    if image_size < 16:
+        raise ValueError(f"image_size must be >= 16 pixels, got {image_size}")
+
+
 def make_localization_set(
     n_images: int,
     image_size: int,
@@ -218,10 +225,7 @@ def make_localization_set(
     ...
     ValueError: n_images must be >= 1, got 0
     """
-    if n_images < 1:
-        raise ValueError(f"n_images must be >= 1, got {n_images}")
-    if image_size < 16:
-        raise ValueError(f"image_size must be >= 16 pixels, got {image_size}")
+    _check_sizes(n_images, image_size)
     box_ops._check_format(box_format)
     lo, hi = scale_range
     if not 0.0 < lo <= hi <= 1.0:
@@ -290,10 +294,7 @@ def make_patch_set(
     ...
     ValueError: n_images must be >= 1, got 0
     """
-    if n_images < 1:
-        raise ValueError(f"n_images must be >= 1, got {n_images}")
-    if image_size < 16:
-        raise ValueError(f"image_size must be >= 16 pixels, got {image_size}")
+    _check_sizes(n_images, image_size)
     _, objects, backgrounds = _resolve_sources(
         split, per_class,
         None if object_root is None else Path(object_root),
