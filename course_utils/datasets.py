@@ -245,11 +245,11 @@ def safe_extract(archive: Path, dest: Path) -> Path:
     return dest
 
 
-def _download(info: DatasetInfo, root: Path) -> Path:
+def _download(info: DatasetInfo, root: Path, subdir: str = "downloads") -> Path:
+    """Fetch ``info.url`` into ``root/subdir`` with Keras, then check its size."""
     import keras
 
-    downloads = root / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
+    (root / subdir).mkdir(parents=True, exist_ok=True)
     path = Path(
         keras.utils.get_file(
             fname=info.filename,
@@ -257,7 +257,7 @@ def _download(info: DatasetInfo, root: Path) -> Path:
             file_hash=info.sha256,
             hash_algorithm="sha256",
             cache_dir=str(root),
-            cache_subdir="downloads",
+            cache_subdir=subdir,
         )
     )
     size = path.stat().st_size
@@ -327,15 +327,7 @@ def get_file(name: str, *, root: Path | None = None) -> Path:
         return path
     if not network_available(info.url):
         raise _unavailable(info, [path], "it is not cached and the network is unreachable")
-    import keras
-
-    (root / subdir).mkdir(parents=True, exist_ok=True)
-    return Path(
-        keras.utils.get_file(
-            fname=info.filename, origin=info.url, file_hash=info.sha256,
-            hash_algorithm="sha256", cache_dir=str(root), cache_subdir=subdir,
-        )
-    )
+    return _download(info, root, subdir)
 
 
 def load_keras_dataset(name: str) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
