@@ -26,6 +26,8 @@ import stat
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,14 @@ class UnsafeArchiveError(RuntimeError):
 
 class ChecksumError(RuntimeError):
     """A downloaded file does not have the size or hash the registry records."""
+
+
+class ClassFolderError(ValueError):
+    """A class folder is empty, unreadable, or missing from one split."""
+
+
+class DownloadError(RuntimeError):
+    """A download broke off or the server refused it; nothing was kept."""
 
 
 @dataclass(frozen=True)
@@ -245,30 +255,86 @@ def safe_extract(archive: Path, dest: Path) -> Path:
     return dest
 
 
-def _download(info: DatasetInfo, root: Path, subdir: str = "downloads") -> Path:
-    """Fetch ``info.url`` into ``root/subdir`` with Keras, then check its size."""
-    import keras
+@contextmanager
+def _lock(target: Path) -> Iterator[None]:
+    """Hold a cross-process lock for ``target`` (a ``.<name>.lock`` file beside it).
 
-    (root / subdir).mkdir(parents=True, exist_ok=True)
-    path = Path(
-        keras.utils.get_file(
-            fname=info.filename,
-            origin=info.url,
-            file_hash=info.sha256,
-            hash_algorithm="sha256",
-            cache_dir=str(root),
-            cache_subdir=subdir,
-        )
-    )
+    Two notebooks fetching the same dataset at once take turns: the second
+    waits, then finds the first one's finished copy in the cache.
+    """
+    from filelock import FileLock, Timeout
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(target.with_name(f".{target.name}.lock")))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"Waiting for another process that is fetching {target.name} ...")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+
+def _size_problem(path: Path, info: DatasetInfo) -> str | None:
+    """Why ``path`` is not the registered file (by size), or None when it may be."""
     size = path.stat().st_size
     if info.size_bytes is not None and size != info.size_bytes:
+        return f"{path} has {size} bytes, expected {info.size_bytes}"
+    return None
+
+
+def _verify(path: Path, info: DatasetInfo) -> None:
+    problem = _size_problem(path, info)
+    if problem is None and info.sha256 is not None:
+        digest = sha256_of(path)
+        if digest != info.sha256:
+            problem = f"{path} has SHA-256 {digest}, expected {info.sha256}"
+    if problem:
         raise ChecksumError(
-            f"{path}: {size} bytes, expected {info.size_bytes} for {info.name!r} "
-            f"({info.url}). Delete the file and download again."
+            f"The download of {info.name!r} from {info.url} is corrupt or incomplete: "
+            f"{problem}. It was discarded (nothing was kept in the cache); run again, "
+            f"and if it keeps failing, download the file by hand and compare."
         )
-    if info.sha256 is None:
-        print(f"{info.name}: no published SHA-256; this download's is {sha256_of(path)}")
-    return path
+
+
+def _download(info: DatasetInfo, root: Path, subdir: str = "downloads") -> Path:
+    """Fetch ``info.url`` to ``root/subdir/<filename>``: all of it, checked, or nothing.
+
+    ``keras.utils.get_file`` writes into a private ``.partial-*`` folder; the
+    file is checked (size, SHA-256) and only then moved into place with an
+    atomic rename, so an interrupted or corrupt download never leaves a file
+    that a later run would take for complete. Call it under :func:`_lock`.
+    """
+    import keras
+
+    folder = root / subdir
+    final = folder / (info.filename or info.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f".partial-{final.name}-*"):  # left by a killed run
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".partial-{final.name}-", dir=folder))
+    try:
+        try:
+            fetched = Path(
+                keras.utils.get_file(
+                    fname=final.name, origin=info.url, cache_dir=str(staging), cache_subdir="."
+                )
+            )
+        except Exception as err:
+            raise DownloadError(
+                f"Downloading {info.name!r} from {info.url} failed: {err}. Nothing was "
+                f"kept in the cache; check the connection and run again."
+            ) from err
+        _verify(fetched, info)
+        if info.sha256 is None:
+            print(f"{info.name}: no published SHA-256; this download's is {sha256_of(fetched)}")
+        os.replace(fetched, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
 
 
 def get_dataset(name: str, *, root: Path | None = None, download: bool = True) -> Path:
@@ -277,7 +343,9 @@ def get_dataset(name: str, *, root: Path | None = None, download: bool = True) -
     A copy already in the cache (see :func:`candidate_folders`) is used with no
     network access at all. Otherwise the archive is downloaded with
     ``keras.utils.get_file``, checked (SHA-256 or size), and safely extracted
-    into ``root`` (default :func:`data_dir`).
+    into ``root`` (default :func:`data_dir`). Partial downloads and half
+    extracted folders never reach the cache (both are staged, then renamed),
+    and a second process asking for the same dataset waits for the first.
 
     >>> get_dataset("flower_photos").name  # doctest: +SKIP
     'flower_photos'
@@ -292,18 +360,22 @@ def get_dataset(name: str, *, root: Path | None = None, download: bool = True) -
             return folder
     if not download:
         raise _unavailable(info, searched, "it is not cached and download=False")
-    if not network_available(info.url):
-        raise _unavailable(info, searched, "it is not cached and the network is unreachable")
-    archive = _download(info, root)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
-    try:
-        safe_extract(archive, staging)
-        extracted = staging / (info.folder or name)
-        if not extracted.is_dir():
-            raise UnsafeArchiveError(f"{archive}: expected a top folder {info.folder!r}")
-        extracted.rename(searched[0])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with _lock(root / name):
+        for folder in searched:  # another process may have fetched it meanwhile
+            if _has_files(folder):
+                return folder
+        if not network_available(info.url):
+            raise _unavailable(info, searched, "it is not cached and the network is unreachable")
+        archive = _download(info, root)
+        staging = Path(tempfile.mkdtemp(prefix=f".partial-{name}-", dir=root))
+        try:
+            safe_extract(archive, staging)
+            extracted = staging / (info.folder or name)
+            if not extracted.is_dir():
+                raise UnsafeArchiveError(f"{archive}: expected a top folder {info.folder!r}")
+            extracted.rename(searched[0])
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return searched[0]
 
 
@@ -311,8 +383,9 @@ def get_file(name: str, *, root: Path | None = None) -> Path:
     """Return the cached path of single-file entry ``name`` (a photo, a model), downloading it.
 
     The file lives at ``<data_dir>/<cache_subdir>/<filename>``. A file already
-    there is used with no network; a download is checked against the
-    registry's SHA-256 by ``keras.utils.get_file``.
+    there (with the registered size) is used with no network; a download is
+    checked against the registry's size and SHA-256 before it is moved into
+    place, and two processes asking at once download it only once.
 
     >>> get_file("photo_cat").name  # doctest: +SKIP
     'cat_720p.jpg'
@@ -323,11 +396,18 @@ def get_file(name: str, *, root: Path | None = None) -> Path:
     root = Path(root) if root is not None else data_dir()
     subdir = info.cache_subdir or "files"
     path = root / subdir / (info.filename or name)
-    if path.is_file():
+    if path.is_file() and _size_problem(path, info) is None:
         return path
-    if not network_available(info.url):
-        raise _unavailable(info, [path], "it is not cached and the network is unreachable")
-    return _download(info, root, subdir)
+    with _lock(path):
+        if path.is_file() and (problem := _size_problem(path, info)) is not None:
+            why = f"the cached copy is incomplete ({problem})"
+        elif path.is_file():
+            return path  # another process fetched it meanwhile
+        else:
+            why = "it is not cached"
+        if not network_available(info.url):
+            raise _unavailable(info, [path], f"{why} and the network is unreachable")
+        return _download(info, root, subdir)
 
 
 def load_keras_dataset(name: str) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
@@ -389,80 +469,148 @@ class FolderView:
         )
 
 
+def _is_hidden(folder: Path) -> bool:
+    return folder.name.startswith((".", "__"))  # .ipynb_checkpoints, __MACOSX
+
+
+def _check_class_layout(
+    source: Path, folders: list[Path], class_names: Sequence[str] | None
+) -> None:
+    """Every split must hold the same class folders, none of them without images."""
+    splits = sorted({f.parent for f in folders if f != source})
+    seen: dict[Path, set[str]] = {}
+    for split in splits:
+        classes = {d.name for d in split.iterdir() if d.is_dir() and not _is_hidden(d)}
+        for name in sorted(classes):
+            if not _image_files(split / name):
+                raise ClassFolderError(
+                    f"Class folder {split / name} has no image files. "
+                    "image_dataset_from_directory would still count it as a class (with no "
+                    "examples), shifting every label after it. Add images or remove the folder."
+                )
+        seen[split] = classes
+    every = set().union(*seen.values()) | set(class_names or [])
+    for split, classes in seen.items():
+        if missing := sorted(every - classes):
+            raise ClassFolderError(
+                f"{split} has no class folder {', '.join(map(repr, missing))}, which "
+                f"{'the dataset has' if class_names else 'another split has'}: the labels of "
+                "the splits would not match. Add the folder (with images) or remove the class "
+                "everywhere."
+            )
+
+
 def subset_per_class(
-    source: Path, per_class: int | None, *, seed: int = 0, root: Path | None = None
+    source: Path,
+    per_class: int | None,
+    *,
+    seed: int = 0,
+    root: Path | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> FolderView:
     """A deterministic, checked subset with at most ``per_class`` images per class folder.
 
     The subset has the same layout as ``source`` (splits and class folders),
     so ``image_dataset_from_directory`` reads it like the original. Good files
-    are symbolic links (copies where links are impossible); grey, CMYK, palette
-    and alpha images become RGB PNG copies; unreadable files are skipped and
-    counted. It lives under ``<data_dir>/subsets/`` and the source is never
-    modified. ``per_class=None`` keeps every usable image. The same arguments
-    always give the same files, and a finished subset is reused.
+    are symbolic links (copies where links are impossible); grey, CMYK,
+    palette, 16-bit and alpha images become RGB PNG copies; unreadable files
+    are skipped and counted. A class folder that is empty (or holds only
+    unreadable files), or missing from one split (or from ``class_names``),
+    raises :class:`ClassFolderError` naming it. The subset lives under
+    ``<data_dir>/subsets/`` and the source is never modified.
+    ``per_class=None`` keeps every usable image. The same arguments always
+    give the same files, and a finished subset is reused.
 
     >>> view = subset_per_class(get_dataset("flower_photos"), 20)  # doctest: +SKIP
     >>> view.counts["daisy"]  # doctest: +SKIP
     20
     """
-    from course_utils.images import check_image, load_image
-
     source = Path(source)
     if per_class is not None and per_class < 1:
         raise ValueError(f"per_class must be a positive integer or None, got {per_class}")
-    folders = class_folders(source)
+    if not source.is_dir():
+        raise FileNotFoundError(f"No such folder: {source}")
+    folders = [f for f in class_folders(source) if not _is_hidden(f)]
     if not folders:
         raise FileNotFoundError(f"No class folders with images under {source}")
+    _check_class_layout(source, folders, class_names)
     base = Path(root) if root is not None else data_dir()
     label = "all" if per_class is None else str(per_class)
     target = base / "subsets" / f"{source.name}-{label}-seed{seed}"
-    manifest = target / ".subset.json"
     key = {"source": str(source.resolve()), "per_class": per_class, "seed": seed}
-    if manifest.is_file():
-        saved = json.loads(manifest.read_text())
-        if saved.get("key") == key:
-            return FolderView(
-                target, saved["counts"], [tuple(x) for x in saved["skipped"]],
-                [tuple(x) for x in saved["converted"]],
-            )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    view = _saved_view(target, key)
+    if view is not None:
+        return view
+    with _lock(target):  # two notebooks building the same subset take turns
+        view = _saved_view(target, key)
+        if view is None:
+            view = _build_subset(source, folders, per_class, seed, target, key)
+    return view
+
+
+def _saved_view(target: Path, key: dict[str, Any]) -> FolderView | None:
+    manifest = target / ".subset.json"
+    if not manifest.is_file():
+        return None
+    saved = json.loads(manifest.read_text())
+    if saved.get("key") != key:
+        return None
+    return FolderView(
+        target, saved["counts"], [tuple(x) for x in saved["skipped"]],
+        [tuple(x) for x in saved["converted"]],
+    )
+
+
+def _build_subset(
+    source: Path, folders: list[Path], per_class: int | None, seed: int, target: Path,
+    key: dict[str, Any],
+) -> FolderView:
+    from PIL import Image
+
+    from course_utils.images import check_image, load_image
+
+    staging = Path(tempfile.mkdtemp(prefix=f".partial-{target.name}-", dir=target.parent))
     counts: dict[str, int] = {}
     skipped: list[tuple[str, str]] = []
     converted: list[tuple[str, str]] = []
-    for folder in folders:
-        rel = folder.relative_to(source).as_posix()
-        files = [p.name for p in _image_files(folder)]
-        random.Random(f"{seed}:{rel}").shuffle(files)
-        out = staging / rel
-        out.mkdir(parents=True, exist_ok=True)
-        kept = 0
-        for fname in files:
-            if per_class is not None and kept >= per_class:
-                break
-            src = (folder / fname).resolve()
-            status, detail = check_image(src)
-            if status == "bad":
-                skipped.append((f"{rel}/{fname}", detail or ""))
-                continue
-            if status == "convert":
-                from PIL import Image
-
-                Image.fromarray(load_image(src)).save(out / (Path(fname).stem + ".png"))
-                converted.append((f"{rel}/{fname}", detail or ""))
-            else:
-                try:
-                    (out / fname).symlink_to(src)
-                except OSError:
-                    shutil.copy2(src, out / fname)
-            kept += 1
-        counts[rel] = kept
-    record = {"key": key, "counts": counts, "skipped": skipped, "converted": converted}
-    (staging / ".subset.json").write_text(json.dumps(record))
-    if target.exists():
-        shutil.rmtree(target)  # an outdated subset that this function generated
-    staging.rename(target)
+    try:
+        for folder in folders:
+            rel = folder.relative_to(source).as_posix()
+            files = [p.name for p in _image_files(folder)]
+            random.Random(f"{seed}:{rel}").shuffle(files)
+            out = staging / rel
+            out.mkdir(parents=True, exist_ok=True)
+            kept = 0
+            for fname in files:
+                if per_class is not None and kept >= per_class:
+                    break
+                src = (folder / fname).resolve()
+                status, detail = check_image(src)
+                if status == "bad":
+                    skipped.append((f"{rel}/{fname}", detail or ""))
+                    continue
+                if status == "convert":
+                    Image.fromarray(load_image(src)).save(out / (Path(fname).stem + ".png"))
+                    converted.append((f"{rel}/{fname}", detail or ""))
+                else:
+                    try:
+                        (out / fname).symlink_to(src)
+                    except OSError:
+                        shutil.copy2(src, out / fname)
+                kept += 1
+            if kept == 0:
+                raise ClassFolderError(
+                    f"Class folder {folder} has no usable images: all {len(files)} files "
+                    f"were unreadable ({'; '.join(f'{n}: {why}' for n, why in skipped[-3:])})."
+                )
+            counts[rel] = kept
+        record = {"key": key, "counts": counts, "skipped": skipped, "converted": converted}
+        (staging / ".subset.json").write_text(json.dumps(record))
+        if target.exists():
+            shutil.rmtree(target)  # an outdated subset that this function generated
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return FolderView(target, counts, skipped, converted)
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import keras  # noqa: F401  (see below)
 import numpy as np
 import pytest
 from PIL import Image
 
+# Keras reads KERAS_HOME once, when it is first imported. Importing it here
+# pins it to the session's cache, so a test that points KERAS_HOME somewhere
+# else (the data_root fixture) cannot change where later tests find weights.
 ASSETS = Path(os.environ.get("COURSE_ASSETS_DIR", Path(__file__).parents[2] / "shared" / "assets"))
 
 
