@@ -29,8 +29,9 @@ def where_am_i() -> str:
 def environment_report() -> dict[str, str]:
     """Versions, platform, GPU, active profile and cache folders, as strings.
 
-    >>> sorted(environment_report())[:3]
-    ['Keras', 'Keras cache (KERAS_HOME)', 'NumPy']
+    >>> report = environment_report()
+    >>> "TensorFlow" in report and "Keras cache (KERAS_HOME)" in report
+    True
     """
     import keras
     import numpy as np

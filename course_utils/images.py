@@ -1,8 +1,9 @@
 """Load photos for the lessons, and find the files that would break a pipeline.
 
 Problems a real photo folder has: zero-byte files, truncated downloads, files
-that are not images at all, and images that are CMYK, grey or carry an alpha
-channel. :func:`load_image` turns the convertible ones into plain RGB and
+that are not images at all or cannot be read, huge images, and images that
+are CMYK, grey, 16-bit or carry an alpha channel. :func:`load_image` turns
+the convertible ones into plain RGB and
 raises :class:`BadImageError` (naming the file) for the rest;
 :func:`scan_images` and :func:`load_images` skip and count. Nothing here ever
 writes to, moves or deletes a user's file::
@@ -14,6 +15,7 @@ writes to, moves or deletes a user's file::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 SAMPLE_IMAGES = ("china", "flower")
+#: Images with more pixels than this are refused before decoding (the limit
+#: admits a 10000 x 10000 photo, about 300 MB once decoded to RGB).
+MAX_PIXELS = 100_000_000
 
 
 class BadImageError(ValueError):
@@ -82,6 +87,12 @@ def sample_images(scale: bool = True) -> np.ndarray:
     return (batch / 255.0).astype(np.float32) if scale else batch
 
 
+def _sixteen_bit_to_rgb(img: Image.Image) -> Image.Image:
+    """A 16-bit grey image (mode ``I;16*`` or ``I``) scaled down to 8-bit RGB."""
+    values = np.clip(np.asarray(img, dtype=np.int64), 0, 65535) >> 8
+    return Image.fromarray(values.astype(np.uint8), mode="L").convert("RGB")
+
+
 def _open_rgb(path: Path) -> tuple[Image.Image, str | None]:
     """Decode ``path`` fully; return an RGB image and the original mode if converted."""
     if not path.is_file():
@@ -89,19 +100,35 @@ def _open_rgb(path: Path) -> tuple[Image.Image, str | None]:
     if path.stat().st_size == 0:
         raise BadImageError(path, "empty file (0 bytes)")
     try:
-        with Image.open(path) as img:
-            img.load()  # decode every byte now: truncated files fail here
-            mode = img.mode
-            if mode == "RGB":
-                return img.copy(), None
-            if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                return Image.alpha_composite(background, rgba).convert("RGB"), mode
-            return img.convert("RGB"), mode
+        with warnings.catch_warnings():
+            # The pixel limit below replaces Pillow's decompression-bomb warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    raise BadImageError(
+                        path,
+                        f"too large ({width} x {height} = {width * height:,} pixels; "
+                        f"the limit is {MAX_PIXELS:,}): shrink it first",
+                    )
+                img.load()  # decode every byte now: truncated files fail here
+                mode = img.mode
+                if mode == "RGB":
+                    return img.copy(), None
+                if mode.startswith("I;16") or mode == "I":
+                    return _sixteen_bit_to_rgb(img), mode
+                if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+                    rgba = img.convert("RGBA")
+                    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    return Image.alpha_composite(background, rgba).convert("RGB"), mode
+                return img.convert("RGB"), mode
+    except PermissionError:
+        raise BadImageError(path, "cannot be read (permission denied)") from None
     except UnidentifiedImageError:
         raise BadImageError(path, "not an image file (unrecognised format)") from None
-    except (OSError, SyntaxError, ValueError) as err:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        if isinstance(err, BadImageError):
+            raise
         raise BadImageError(path, f"corrupt or truncated image ({err})") from None
 
 
