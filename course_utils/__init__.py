@@ -2,7 +2,9 @@
 
 Each module has one concern: ``profiles`` (the run budget), ``datasets``
 (download, verify, extract, subset), ``images`` (robust photo loading),
-``plots``, ``exercises`` and ``environment``. Import what a lesson needs::
+``plots``, ``exercises``, ``environment``, ``saving`` (safe model loading),
+and one module per lesson topic (``architectures``, ``backbones``, ``hub``,
+``transfer``, ``boxes``, ``localization``, ``detection``). Import what a lesson needs::
 
     from course_utils import profiles
     P = profiles.get_profile()
