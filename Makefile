@@ -8,8 +8,10 @@ STAMP  := $(VENV)/.installed-stamp
 # JupyterLab refuses to start as root unless told it may.
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PORT ?= 8888
+# pytest-xdist workers for `make test` (0: run everything in one process).
+WORKERS ?= 2
 
-.PHONY: lab test lint venv clean-venv student instructor
+.PHONY: lab test lint venv clean-venv student instructor bench bench-smoke
 
 venv: $(STAMP)
 
@@ -27,7 +29,8 @@ lab: $(STAMP)
 ## Unit tests + every notebook re-executed by nbval in the smoke profile.
 test: $(STAMP)
 	COURSE_PROFILE=smoke COURSE_STRICT_WARNINGS=1 TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg \
-	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env -n $(WORKERS) --dist loadgroup \
+	  $(PYTEST_ARGS)
 
 ## The pre-commit checks on every file (nbstripout, ruff, whitespace, yaml/json).
 lint: $(STAMP)
@@ -42,3 +45,11 @@ student: $(STAMP)
 
 instructor: $(STAMP)
 	$(BIN)/python tools/export_views.py instructor build/instructor
+
+## Budgets: every lesson in the workshop profile (wall time, peak memory, key metric).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/notebooks.py --profile workshop
+
+## Repeatability: every lesson twice in a row in the smoke profile, checked outputs compared.
+bench-smoke: $(STAMP)
+	$(BIN)/python benchmarks/notebooks.py --profile smoke --repeat 2

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_rgb
+from helpers import write_rgb
 from PIL import Image
 
 from course_utils import images

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ASSETS, write_rgb
+from helpers import ASSETS, write_rgb
 from PIL import Image
 
 from course_utils import datasets

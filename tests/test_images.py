@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import write_rgb
+from helpers import write_rgb
 from PIL import Image
 
 from course_utils.images import (

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import write_rgb
+from helpers import write_rgb
 
 from course_utils import datasets, transfer
 
