@@ -259,8 +259,8 @@ def safe_extract(archive: Path, dest: Path) -> Path:
 def _lock(target: Path) -> Iterator[None]:
     """Hold a cross-process lock for ``target`` (a ``.<name>.lock`` file beside it).
 
-    Two notebooks fetching the same dataset at once take turns: the second
-    waits, then finds the first one's finished copy in the cache.
+    Two notebooks fetching the same dataset (or building the same subset) at
+    once take turns: the second waits, then finds the first one's finished copy.
     """
     from filelock import FileLock, Timeout
 
@@ -269,13 +269,12 @@ def _lock(target: Path) -> Iterator[None]:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        print(f"Waiting for another process that is fetching {target.name} ...")
+        print(f"Waiting for another process that is preparing {target.name} ...")
         lock.acquire()
     try:
         yield
     finally:
         lock.release()
-
 
 
 def _size_problem(path: Path, info: DatasetInfo) -> str | None:
