@@ -1,10 +1,16 @@
-"""Run every lesson in one profile and print wall time, peak memory and the slowest cells.
+"""Run every lesson in one profile: wall time, peak memory, key metric, repeatability.
 
     python benchmarks/notebooks.py --profile workshop [notebooks/03_*.ipynb ...]
+    python benchmarks/notebooks.py --profile smoke --repeat 2
 
-Each notebook runs in a fresh kernel; peak RSS is the kernel process's maximum
-resident set size. The markdown table is printed and written to
-``benchmarks/results/notebooks-<profile>.md`` together with the machine it ran on.
+Each notebook runs in a fresh kernel ("restart and run all"), in this checkout
+and with the usual caches. Peak RSS is sampled (every 0.1 s) over the kernel
+and every process it starts, summed. The key metric is read from the kernel
+after the last cell (see ``KEY_METRICS``). With ``--repeat N`` each notebook
+runs N times in a row: every run must finish, and the outputs of the checked
+cells (``# NBVAL_CHECK_OUTPUT``) must be identical in every run and equal to
+the committed ones. The markdown table is printed and written to
+``benchmarks/results/notebooks-<profile>.md`` with the machine it ran on.
 Instructors: the "slowest cells" column says where to pause while a cell runs.
 """
 
@@ -14,14 +20,29 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+METRIC_TAG = "KEY-METRIC:"
+
+#: Each lesson's headline result, as a Python expression over the notebook's names.
+KEY_METRICS = {
+    "00_setup": 'f"profile {P.name}, {len(datasets.list_datasets())} datasets registered"',
+    "01_convolution_filters": 'f"Conv2D layer: {conv.count_params():,} parameters"',
+    "02_pooling": 'f"2x2 max pooling keeps {kept:.0%} of the values"',
+    "03_cnn_architectures": 'f"Fashion CNN test accuracy {test_accuracy:.2%}"',
+    "04_pretrained_models": 'f"{names[0]}: {top5[0][0][1]} ({top5[0][0][2]:.2f})"',
+    "05_transfer_learning": 'f"cats vs dogs test accuracy {test[\'accuracy\']:.3f}"',
+    "06_fine_tuning": 'f"val accuracy {frozen_val:.3f} frozen -> {fine_val:.3f} fine-tuned"',
+    "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',
+    "08_object_detection": 'f"U-Net held-out mean IoU {seg_scores[\'mean_io_u\']:.3f}"',
+}
 
 
 def _seconds(cell: dict) -> float:
@@ -33,34 +54,130 @@ def _seconds(cell: dict) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _gpu_name() -> str:
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "none"
+    return out.stdout.strip().replace("\n", ", ") or "none"
+
+
+class PeakTreeRSS:
+    """Sample the summed RSS of this process's children (the kernel and its own children)."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        import psutil
+
+        self._me = psutil.Process()
+        self._interval = interval
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for proc in self._me.children(recursive=True):
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> PeakTreeRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def checked_outputs(nb: dict) -> list[str]:
+    """The text each checked cell printed to stdout or returned, in order (as nbval compares)."""
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or CHECK_MARK not in cell["source"]:
+            continue
+        parts = []
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "stream" and out.get("name") == "stdout":
+                parts.append(out["text"])  # stderr holds TensorFlow's C++ log lines
+            elif "data" in out:
+                parts.append(out["data"].get("text/plain", ""))
+        found.append("".join(parts))
+    return found
+
+
 def run_one(path: Path, timeout: int) -> dict:
-    """Execute one notebook in this process's child kernel and measure it."""
+    """Execute one notebook in a fresh child kernel and measure it."""
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    expression = KEY_METRICS.get(path.stem)
+    if expression:
+        probe = f"try:\n    print({METRIC_TAG!r}, {expression})\nexcept Exception as err:\n"
+        probe += f"    print({METRIC_TAG!r}, 'unavailable:', repr(err))"
+        nb.cells.append(nbformat.v4.new_code_cell(probe))
     start = time.perf_counter()
     error = ""
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    try:
-        client.execute()
-    except Exception as err:  # report, don't hide: the table shows it
-        error = f"{type(err).__name__}: {str(err).splitlines()[0][:120]}"
+    with PeakTreeRSS() as rss:
+        try:
+            client.execute()
+        except Exception as err:  # report, don't hide: the table shows it
+            error = f"{type(err).__name__}: {str(err).splitlines()[0][:120]}"
     wall = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    metric = "-"
+    if expression:
+        probe_out = "".join(o.get("text", "") for o in nb.cells.pop().get("outputs", []))
+        if METRIC_TAG in probe_out:
+            metric = probe_out.split(METRIC_TAG, 1)[1].strip()
     cells = [c for c in nb.cells if c.cell_type == "code"]
     slow = sorted(((_seconds(c), c.source.splitlines()[0][:48]) for c in cells), reverse=True)[:3]
-    return {"notebook": path.name, "wall_s": wall, "peak_mb": peak_mb, "slowest": slow,
-            "error": error}
+    return {"notebook": path.name, "wall_s": wall, "peak_mb": rss.peak_mb, "slowest": slow,
+            "error": error, "metric": metric, "checked": checked_outputs(nb)}
+
+
+def repeat_verdict(path: Path, runs: list[dict]) -> str:
+    """'ok' when every run finished and every run's checked outputs equal the committed ones."""
+    import nbformat
+
+    committed = checked_outputs(nbformat.read(path, as_version=4))
+    problems = [f"run {i + 1} failed" for i, r in enumerate(runs) if r["error"]]
+    for i, run in enumerate(runs):
+        pairs = zip(run["checked"], committed, strict=False)
+        differing = [k for k, (a, b) in enumerate(pairs) if a != b]
+        if len(run["checked"]) != len(committed) or differing:
+            problems.append(f"run {i + 1}: checked cells {differing} differ from the committed")
+    if len({json.dumps(r["checked"]) for r in runs}) > 1:
+        problems.append("checked outputs differ between runs")
+    return "; ".join(problems) or f"ok ({len(runs)} runs, {len(committed)} checked cells equal)"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="workshop", choices=["smoke", "workshop", "full"])
     parser.add_argument("--timeout", type=int, default=1800, help="per cell, seconds")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per notebook, in a row")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args()
@@ -71,26 +188,44 @@ def main() -> None:
     env = {**os.environ, "COURSE_PROFILE": args.profile, "TF_CPP_MIN_LOG_LEVEL": "2"}
     rows = []
     for path in paths:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(path), "--timeout", str(args.timeout)],
-            env=env, capture_output=True, text=True, check=True,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"{rows[-1]['notebook']}: {rows[-1]['wall_s']:.0f} s", file=sys.stderr)
+        runs = []
+        for _ in range(args.repeat):
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", str(path), "--timeout", str(args.timeout)],
+                env=env, capture_output=True, text=True, check=True,
+            )
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"{path.name}: {runs[-1]['wall_s']:.0f} s {runs[-1]['metric']}", file=sys.stderr)
+        row = dict(runs[0])
+        row["wall_s"] = max(r["wall_s"] for r in runs)
+        row["peak_mb"] = max(r["peak_mb"] for r in runs)
+        row["error"] = "; ".join(r["error"] for r in runs if r["error"])
+        row["repeat"] = repeat_verdict(path, runs) if args.repeat > 1 else ""
+        rows.append(row)
+    repeat_col = args.repeat > 1
+    header = (
+        "| notebook | profile | wall time | peak RSS (kernel tree, MiB) | key metric "
+        "| slowest cells (s) |"
+    )
+    repeats = f"; each notebook run {args.repeat} times in a row (worst run shown)"
     lines = [
-        f"Profile `{args.profile}` on {platform.node()} ({os.cpu_count()} CPU cores, "
-        f"{platform.machine()}, Python {platform.python_version()}), "
-        f"{datetime.now():%Y-%m-%d %H:%M}",
+        f"Profile `{args.profile}` on {platform.node()}: {_cpu_model()}, {os.cpu_count()} CPU "
+        f"cores, GPU: {_gpu_name()}, Python {platform.python_version()}; "
+        f"{datetime.now():%Y-%m-%d %H:%M}" + (repeats if repeat_col else ""),
         "",
-        "| notebook | wall time | peak RSS | slowest cells (s) | error |",
-        "|---|---|---|---|---|",
+        header + (" repeatable |" if repeat_col else "") + " error |",
+        "|---|---|---|---|---|---|" + ("---|" if repeat_col else "") + "---|",
     ]
     for r in rows:
         slow = "; ".join(f"{s:.0f} `{src}`" for s, src in r["slowest"] if s >= 1) or "-"
         lines.append(
-            f"| {r['notebook']} | {r['wall_s']:.0f} s | {r['peak_mb']:.0f} MB | {slow} | "
-            f"{r['error'] or '-'} |"
+            f"| {r['notebook']} | {args.profile} | {r['wall_s']:.0f} s | {r['peak_mb']:.0f} | "
+            f"{r['metric']} | {slow} | " + (f"{r['repeat']} | " if repeat_col else "")
+            + f"{r['error'] or '-'} |"
         )
+    total = sum(r["wall_s"] for r in rows)
+    lines += ["", f"Total wall time: {total:.0f} s; largest peak: "
+              f"{max(r['peak_mb'] for r in rows):.0f} MiB."]
     table = "\n".join(lines)
     print(table)
     results = ROOT / "benchmarks" / "results"
