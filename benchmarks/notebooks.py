@@ -5,7 +5,8 @@
 
 Each notebook runs in a fresh kernel ("restart and run all"), in this checkout
 and with the usual caches. Peak RSS is sampled (every 0.1 s) over the kernel
-and every process it starts, summed. The key metric is read from the kernel
+and every process it starts, summed: as RSS, and as PSS (shared pages counted
+once, which is what a container's memory limit sees). The key metric is read from the kernel
 after the last cell (see ``KEY_METRICS``). With ``--repeat N`` each notebook
 runs N times in a row: every run must finish, and the outputs of the checked
 cells (``# NBVAL_CHECK_OUTPUT``) must be identical in every run and equal to
@@ -74,7 +75,12 @@ def _gpu_name() -> str:
 
 
 class PeakTreeRSS:
-    """Sample the summed RSS of this process's children (the kernel and its own children)."""
+    """Sample the memory of this process's children (the kernel and its own children).
+
+    ``peak_mb`` is the largest sum of RSS; ``peak_pss_mb`` the largest sum of
+    PSS, which counts pages shared between processes (TensorFlow's libraries,
+    when the kernel starts a helper process) once: what a container limit sees.
+    """
 
     def __init__(self, interval: float = 0.1) -> None:
         import psutil
@@ -82,6 +88,7 @@ class PeakTreeRSS:
         self._me = psutil.Process()
         self._interval = interval
         self.peak_mb = 0.0
+        self.peak_pss_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -89,13 +96,16 @@ class PeakTreeRSS:
         import psutil
 
         while not self._stop.is_set():
-            total = 0
+            rss = pss = 0
             for proc in self._me.children(recursive=True):
                 try:
-                    total += proc.memory_info().rss
+                    info = proc.memory_full_info()
                 except psutil.Error:
-                    pass
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+                    continue
+                rss += info.rss
+                pss += getattr(info, "pss", info.rss)
+            self.peak_mb = max(self.peak_mb, rss / 2**20)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss / 2**20)
             self._stop.wait(self._interval)
 
     def __enter__(self) -> PeakTreeRSS:
@@ -153,7 +163,8 @@ def run_one(path: Path, timeout: int) -> dict:
             metric = probe_out.split(METRIC_TAG, 1)[1].strip()
     cells = [c for c in nb.cells if c.cell_type == "code"]
     slow = sorted(((_seconds(c), c.source.splitlines()[0][:48]) for c in cells), reverse=True)[:3]
-    return {"notebook": path.name, "wall_s": wall, "peak_mb": rss.peak_mb, "slowest": slow,
+    return {"notebook": path.name, "wall_s": wall, "peak_mb": rss.peak_mb,
+            "peak_pss_mb": rss.peak_pss_mb, "slowest": slow,
             "error": error, "metric": metric, "checked": checked_outputs(nb)}
 
 
@@ -199,13 +210,14 @@ def main() -> None:
         row = dict(runs[0])
         row["wall_s"] = max(r["wall_s"] for r in runs)
         row["peak_mb"] = max(r["peak_mb"] for r in runs)
+        row["peak_pss_mb"] = max(r["peak_pss_mb"] for r in runs)
         row["error"] = "; ".join(r["error"] for r in runs if r["error"])
         row["repeat"] = repeat_verdict(path, runs) if args.repeat > 1 else ""
         rows.append(row)
     repeat_col = args.repeat > 1
     header = (
-        "| notebook | profile | wall time | peak RSS (kernel tree, MiB) | key metric "
-        "| slowest cells (s) |"
+        "| notebook | profile | wall time | peak RSS, kernel tree (MiB) | peak PSS (MiB) "
+        "| key metric | slowest cells (s) |"
     )
     repeats = f"; each notebook run {args.repeat} times in a row (worst run shown)"
     lines = [
@@ -214,18 +226,23 @@ def main() -> None:
         f"{datetime.now():%Y-%m-%d %H:%M}" + (repeats if repeat_col else ""),
         "",
         header + (" repeatable |" if repeat_col else "") + " error |",
-        "|---|---|---|---|---|---|" + ("---|" if repeat_col else "") + "---|",
+        "|---|---|---|---|---|---|---|" + ("---|" if repeat_col else "") + "---|",
     ]
     for r in rows:
         slow = "; ".join(f"{s:.0f} `{src}`" for s, src in r["slowest"] if s >= 1) or "-"
         lines.append(
             f"| {r['notebook']} | {args.profile} | {r['wall_s']:.0f} s | {r['peak_mb']:.0f} | "
+            f"{r['peak_pss_mb']:.0f} | "
             f"{r['metric']} | {slow} | " + (f"{r['repeat']} | " if repeat_col else "")
             + f"{r['error'] or '-'} |"
         )
     total = sum(r["wall_s"] for r in rows)
-    lines += ["", f"Total wall time: {total:.0f} s; largest peak: "
-              f"{max(r['peak_mb'] for r in rows):.0f} MiB."]
+    lines += [
+        "",
+        f"Total wall time: {total:.0f} s; largest peak RSS {max(r['peak_mb'] for r in rows):.0f} "
+        f"MiB, largest peak PSS {max(r['peak_pss_mb'] for r in rows):.0f} MiB. RSS sums count "
+        "the TensorFlow libraries once per process; PSS counts shared pages once.",
+    ]
     table = "\n".join(lines)
     print(table)
     results = ROOT / "benchmarks" / "results"
