@@ -165,6 +165,10 @@ def _has_files(folder: Path) -> bool:
     return folder.is_dir() and any(folder.iterdir())
 
 
+def _first_cached(folders: list[Path]) -> Path | None:
+    return next((folder for folder in folders if _has_files(folder)), None)
+
+
 def network_available(url: str, timeout: float = NETWORK_PROBE_TIMEOUT_S) -> bool:
     """True when a TCP connection to ``url``'s host opens within ``timeout`` seconds.
 
@@ -354,15 +358,13 @@ def get_dataset(name: str, *, root: Path | None = None, download: bool = True) -
         raise ValueError(f"{name!r} is loaded through {info.loader}.load_data(), not a folder")
     root = Path(root) if root is not None else data_dir()
     searched = candidate_folders(name, root)
-    for folder in searched:
-        if _has_files(folder):
-            return folder
+    if (cached := _first_cached(searched)) is not None:
+        return cached
     if not download:
         raise _unavailable(info, searched, "it is not cached and download=False")
     with _lock(root / name):
-        for folder in searched:  # another process may have fetched it meanwhile
-            if _has_files(folder):
-                return folder
+        if (cached := _first_cached(searched)) is not None:  # fetched meanwhile by another
+            return cached
         if not network_available(info.url):
             raise _unavailable(info, searched, "it is not cached and the network is unreachable")
         archive = _download(info, root)

@@ -122,13 +122,13 @@ def _open_rgb(path: Path) -> tuple[Image.Image, str | None]:
                     background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                     return Image.alpha_composite(background, rgba).convert("RGB"), mode
                 return img.convert("RGB"), mode
+    except BadImageError:
+        raise  # the pixel limit above
     except PermissionError:
         raise BadImageError(path, "cannot be read (permission denied)") from None
     except UnidentifiedImageError:
         raise BadImageError(path, "not an image file (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        if isinstance(err, BadImageError):
-            raise
         raise BadImageError(path, f"corrupt or truncated image ({err})") from None
 
 
