@@ -2,7 +2,8 @@
 
 Each module has one concern: ``profiles`` (the run budget), ``datasets``
 (download, verify, extract, subset), ``images`` (robust photo loading),
-``plots``, ``exercises``, ``environment``, ``saving`` (safe model loading),
+``plots``, ``exercises``, ``environment``, ``saving`` (safe model loading), ``startup``
+(a quiet TensorFlow start),
 and one module per lesson topic (``architectures``, ``backbones``, ``hub``,
 ``transfer``, ``boxes``, ``localization``, ``detection``). Import what a lesson needs::
 
@@ -23,3 +24,8 @@ if os.environ.get("COURSE_STRICT_WARNINGS") == "1":
     warnings.filterwarnings(
         "error", category=DeprecationWarning, module=r"(__main__|course_utils(\..*)?)$"
     )
+
+# TensorFlow's routine start-up notices (oneDNN, CUDA probes) are hidden; anything else shows.
+from course_utils.startup import quiet_start  # noqa: E402
+
+quiet_start()

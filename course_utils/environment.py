@@ -37,7 +37,7 @@ def environment_report() -> dict[str, str]:
     import numpy as np
     import tensorflow as tf
 
-    from course_utils import datasets, profiles
+    from course_utils import datasets, profiles, startup
 
     gpus = tf.config.list_physical_devices("GPU")
     profile = profiles.get_profile()
@@ -51,6 +51,9 @@ def environment_report() -> dict[str, str]:
         "Profile": f"{profile.name} ({profile.description})",
         "Data cache (COURSE_DATA_DIR)": str(datasets.data_dir()),
         "Keras cache (KERAS_HOME)": str(datasets.keras_home()),
+        "TensorFlow start-up notices hidden": (
+            f"{len(startup.HIDDEN)} (set {startup.LOGS_ENV_VAR}=1 before importing to see them)"
+        ),
     }
 
 

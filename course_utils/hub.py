@@ -200,10 +200,25 @@ def hub_handle(
     return str(export_all(root)[kind])
 
 
-def _in_safe_mode() -> bool | None:
-    from keras.src.saving import serialization_lib
+def _in_safe_mode() -> bool:
+    """Whether Keras is deserialising in safe mode, asked through its public API only.
 
-    return serialization_lib.in_safe_mode()
+    Keras has no public getter for the flag. Its own ``TFSMLayer.from_config``
+    refuses in safe mode (``ValueError``) and otherwise goes on to build a layer,
+    which fails here for want of a file path (``TypeError``). Anything else is
+    treated as safe mode, so a future change can only make loading stricter.
+    Outside ``load_model`` the flag is unset, which Keras treats as safe:
+
+    >>> _in_safe_mode()
+    True
+    """
+    try:
+        keras.layers.TFSMLayer.from_config({})
+    except TypeError:
+        return False
+    except Exception:
+        return True
+    return True
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
@@ -282,7 +297,7 @@ class HubLayer(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> HubLayer:
-        if _in_safe_mode() is not False:
+        if _in_safe_mode():
             raise ValueError(
                 f"Refusing to load a HubLayer (handle {config.get('handle')!r}) in safe "
                 "mode: it loads an external SavedModel, which can run arbitrary code. If "

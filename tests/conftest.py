@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# course_utils first: TensorFlow then starts without its routine notices.
+import course_utils  # noqa: F401
+
+# isort: split
+
 # Keras reads KERAS_HOME once, when it is first imported. Importing it here
 # pins it to the session's cache, so a test that points KERAS_HOME somewhere
 # else (the data_root fixture) cannot change where later tests find weights.

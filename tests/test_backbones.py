@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import keras
@@ -35,8 +36,13 @@ class _Requested(Exception):
 
 @pytest.fixture
 def record_weight_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make Keras's weight download raise ``_Requested(file name)`` instead of downloading."""
-    from keras.src.utils import file_utils
+    """Make Keras's weight download raise ``_Requested(file name)`` instead of downloading.
+
+    No public route: ``keras.applications`` call ``get_file`` through the module
+    that defines it, so that module (found from the public ``keras.utils.get_file``,
+    not imported from ``keras.src``) is patched. A Keras that moves it fails here.
+    """
+    file_utils = sys.modules[keras.utils.get_file.__module__]
 
     def fake_get_file(fname: str, *args: object, **kwargs: object) -> str:
         raise _Requested(fname)
@@ -73,7 +79,7 @@ def test_entry_points_at_the_library_functions(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(BACKBONES))
 def test_preprocessing_mode_matches_what_preprocess_input_does(name: str) -> None:
-    from keras.src.applications import imagenet_utils
+    from keras.applications import imagenet_utils
 
     b = get_backbone(name)
     pixels = np.array([[[[0.0, 128.0, 255.0], [255.0, 10.0, 0.0]]]], dtype="float32")

@@ -7,17 +7,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import load_tool
+
+colab_cell = load_tool("colab_cell")
 
 ROOT = Path(__file__).parents[1]
 REPO_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 SLUG = REPO_URL.removeprefix("https://github.com/")
-COLAB_CELL = (
-    "# Colab only: install the course package (a no-op everywhere else).\n"
-    "import sys\n\n"
-    'if "google.colab" in sys.modules:\n'
-    f'    %pip install -q "course-utils @ git+{REPO_URL}"'
-)
-
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -76,7 +72,8 @@ def test_launch_links_and_colab_cell_follow_pyproject(path: Path) -> None:
     first = _source(cells[0])
     assert f"colab.research.google.com/github/{SLUG}/blob/main/notebooks/{path.name})" in first
     assert f"mybinder.org/v2/gh/{SLUG}/HEAD?labpath=notebooks%2F{path.name})" in first
-    assert _source(cells[1]).strip() == COLAB_CELL
+    first_code = next(c for c in cells if c["cell_type"] == "code")
+    assert _source(first_code) == colab_cell.cell_source(REPO_URL), "run: make sync-links"
     readme = (ROOT / "README.md").read_text()
     assert f"github/{SLUG}/blob/main/notebooks/{path.name})" in readme, "README lesson table"
 
