@@ -394,33 +394,30 @@ class InceptionModule(layers.Layer):
         def conv(n: int, k: int) -> layers.Conv2D:
             return layers.Conv2D(n, k, padding="same", activation="relu")
 
-        self.branches = [
-            [conv(f1, 1)],
-            [conv(f3_reduce, 1), conv(f3, 3)],
-            [conv(f5_reduce, 1), conv(f5, 5)],
+        # One named Sequential per branch: Keras saves and restores named sub-layers in the same
+        # order on every version (a nested list of layers was restored shuffled by Keras 3.13).
+        self.branch_1x1 = keras.Sequential([conv(f1, 1)], name="branch_1x1")
+        self.branch_3x3 = keras.Sequential([conv(f3_reduce, 1), conv(f3, 3)], name="branch_3x3")
+        self.branch_5x5 = keras.Sequential([conv(f5_reduce, 1), conv(f5, 5)], name="branch_5x5")
+        self.branch_pool = keras.Sequential(
             [layers.MaxPooling2D(3, strides=1, padding="same"), conv(pool_proj, 1)],
-        ]
+            name="branch_pool",
+        )
         self.concat = layers.Concatenate(axis=-1)
 
+    @property
+    def branches(self) -> list[keras.Sequential]:
+        """The four branches, in concatenation order: 1x1, 3x3, 5x5, pool."""
+        return [self.branch_1x1, self.branch_3x3, self.branch_5x5, self.branch_pool]
+
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        shapes = []
         for branch in self.branches:
-            shape = input_shape
-            for layer in branch:
-                layer.build(shape)
-                shape = layer.compute_output_shape(shape)
-            shapes.append(shape)
-        self.concat.build(shapes)
+            branch.build(input_shape)
+        self.concat.build([b.compute_output_shape(input_shape) for b in self.branches])
 
     def branch_outputs(self, inputs: Any) -> list[Any]:
         """The four branch outputs before concatenation (to show their shapes)."""
-        outputs = []
-        for branch in self.branches:
-            z = inputs
-            for layer in branch:
-                z = layer(z)
-            outputs.append(z)
-        return outputs
+        return [branch(inputs) for branch in self.branches]
 
     def call(self, inputs: Any) -> Any:
         return self.concat(self.branch_outputs(inputs))
@@ -485,7 +482,8 @@ def graphviz_available() -> tuple[bool, str]:
     """Whether ``keras.utils.plot_model`` can draw here, and why not if it cannot.
 
     >>> ok, why = graphviz_available()
-    >>> isinstance(ok, bool) and isinstance(why, str)
+    >>> can_draw = shutil.which("dot") is not None and importlib.util.find_spec("pydot") is not None
+    >>> ok == can_draw and (why == "") == ok
     True
     """
     if importlib.util.find_spec("pydot") is None:

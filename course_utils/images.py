@@ -90,7 +90,7 @@ def sample_images(scale: bool = True) -> np.ndarray:
 def _sixteen_bit_to_rgb(img: Image.Image) -> Image.Image:
     """A 16-bit grey image (mode ``I;16*`` or ``I``) scaled down to 8-bit RGB."""
     values = np.clip(np.asarray(img, dtype=np.int64), 0, 65535) >> 8
-    return Image.fromarray(values.astype(np.uint8), mode="L").convert("RGB")
+    return Image.fromarray(values.astype(np.uint8)).convert("RGB")  # 2-D uint8: mode "L"
 
 
 def _open_rgb(path: Path) -> tuple[Image.Image, str | None]:
