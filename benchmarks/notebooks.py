@@ -6,7 +6,8 @@
 Each notebook runs in a fresh kernel ("restart and run all"), in this checkout
 and with the usual caches. Peak RSS is sampled (every 0.1 s) over the kernel
 and every process it starts, summed: as RSS, and as PSS (shared pages counted
-once, which is what a container's memory limit sees). The key metric is read from the kernel
+once, which is what a container's memory limit sees; ``course_utils.measure.PeakMemory``,
+loaded without TensorFlow, see :func:`_load_measure`). The key metric is read from the kernel
 after the last cell (see ``KEY_METRICS``). With ``--repeat N`` each notebook
 runs N times in a row: every run must finish, and the outputs of the checked
 cells (``# NBVAL_CHECK_OUTPUT``) must be identical in every run and equal to
@@ -18,17 +19,17 @@ Instructors: the "slowest cells" column says where to pause while a cell runs.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
 import subprocess
 import sys
-import threading
-import time
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).resolve().parents[1]
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 METRIC_TAG = "KEY-METRIC:"
 
@@ -55,80 +56,22 @@ def _seconds(cell: dict) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def _load_measure() -> ModuleType:
+    """``course_utils/measure.py``, loaded from its file rather than imported from the package.
 
-
-def _gpu_name() -> str:
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return "none"
-    return out.stdout.strip().replace("\n", ", ") or "none"
-
-
-def _pss_bytes(pid: int) -> int:
-    """Proportional set size from /proc/<pid>/smaps_rollup (Linux), else 0."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-class PeakTreeRSS:
-    """Sample the memory of this process's children (the kernel and its own children).
-
-    ``peak_mb`` is the largest sum of RSS; ``peak_pss_mb`` the largest sum of
-    PSS, which counts pages shared between processes (TensorFlow's libraries,
-    when the kernel starts a helper process) once: what a container limit sees.
+    ``import course_utils`` starts TensorFlow. This process only measures the
+    kernel; with TensorFlow's libraries mapped here too, their pages would be
+    shared with the kernel and count only half in the kernel's PSS.
     """
+    path = ROOT / "course_utils" / "measure.py"
+    spec = importlib.util.spec_from_file_location("course_utils_measure", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    def __init__(self, interval: float = 0.1) -> None:  # PSS every 10th sample
-        import psutil
 
-        self._me = psutil.Process()
-        self._interval = interval
-        self.peak_mb = 0.0
-        self.peak_pss_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        import psutil
-
-        tick = 0
-        while not self._stop.is_set():
-            rss = pss = 0
-            with_pss = tick % 10 == 0  # PSS is costly to read: once a second is enough
-            for proc in self._me.children(recursive=True):
-                try:
-                    rss += proc.memory_info().rss
-                    pss += _pss_bytes(proc.pid) if with_pss else 0
-                except (psutil.Error, OSError):
-                    continue
-            self.peak_mb = max(self.peak_mb, rss / 2**20)
-            if with_pss:
-                self.peak_pss_mb = max(self.peak_pss_mb, pss / 2**20)
-            tick += 1
-            self._stop.wait(self._interval)
-
-    def __enter__(self) -> PeakTreeRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+measure = _load_measure()
 
 
 def checked_outputs(nb: dict) -> list[str]:
@@ -158,18 +101,17 @@ def run_one(path: Path, timeout: int) -> dict:
         probe = f"try:\n    print({METRIC_TAG!r}, {expression})\nexcept Exception as err:\n"
         probe += f"    print({METRIC_TAG!r}, 'unavailable:', repr(err))"
         nb.cells.append(nbformat.v4.new_code_cell(probe))
-    start = time.perf_counter()
     error = ""
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", record_timing=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    with PeakTreeRSS() as rss:
+    # The kernel and its own children, not this process; PSS every 10th sample (once a second).
+    with measure.Timer() as wall, measure.PeakMemory(include_self=False, interval=0.1) as mem:
         try:
             client.execute()
         except Exception as err:  # report, don't hide: the table shows it
             error = f"{type(err).__name__}: {str(err).splitlines()[0][:120]}"
-    wall = time.perf_counter() - start
     metric = "-"
     if expression:
         probe_out = "".join(o.get("text", "") for o in nb.cells.pop().get("outputs", []))
@@ -177,8 +119,8 @@ def run_one(path: Path, timeout: int) -> dict:
             metric = probe_out.split(METRIC_TAG, 1)[1].strip()
     cells = [c for c in nb.cells if c.cell_type == "code"]
     slow = sorted(((_seconds(c), c.source.splitlines()[0][:48]) for c in cells), reverse=True)[:3]
-    return {"notebook": path.name, "wall_s": wall, "peak_mb": rss.peak_mb,
-            "peak_pss_mb": rss.peak_pss_mb, "slowest": slow,
+    return {"notebook": path.name, "wall_s": wall.seconds, "peak_rss_mib": mem.peak_rss_mib,
+            "peak_pss_mib": mem.peak_pss_mib, "slowest": slow,
             "error": error, "metric": metric, "checked": checked_outputs(nb)}
 
 
@@ -196,6 +138,55 @@ def repeat_verdict(path: Path, runs: list[dict]) -> str:
     if len({json.dumps(r["checked"]) for r in runs}) > 1:
         problems.append("checked outputs differ between runs")
     return "; ".join(problems) or f"ok ({len(runs)} runs, {len(committed)} checked cells equal)"
+
+
+def _worst(runs: list[dict], key: str) -> float | None:
+    values = [r[key] for r in runs]
+    return None if None in values else max(values)
+
+
+def summarize(path: Path, runs: list[dict]) -> dict:
+    """One table row for a notebook run several times: the worst wall time and memory."""
+    row = dict(runs[0])
+    row["wall_s"] = max(r["wall_s"] for r in runs)
+    row["peak_rss_mib"] = _worst(runs, "peak_rss_mib")
+    row["peak_pss_mib"] = _worst(runs, "peak_pss_mib")  # None where the OS has no PSS
+    row["error"] = "; ".join(r["error"] for r in runs if r["error"])
+    row["repeat"] = repeat_verdict(path, runs) if len(runs) > 1 else ""
+    return row
+
+
+def _mib(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def report(profile: str, rows: list[dict], repeat: int, machine: str, when: datetime) -> str:
+    """The markdown report: the machine, one row per notebook, the totals."""
+    columns = []
+    for r in rows:
+        slow = "; ".join(f"{s:.0f} `{src}`" for s, src in r["slowest"] if s >= 1) or "-"
+        columns.append({
+            "notebook": r["notebook"], "profile": profile, "wall time": f"{r['wall_s']:.0f} s",
+            "peak RSS, kernel tree (MiB)": _mib(r["peak_rss_mib"]),
+            "peak PSS (MiB)": _mib(r["peak_pss_mib"]), "key metric": r["metric"],
+            "slowest cells (s)": slow,
+            **({"repeatable": r["repeat"]} if repeat > 1 else {}),
+            "error": r["error"] or "-",
+        })  # fmt: skip
+    repeats = f"; each notebook run {repeat} times in a row (worst run shown)" if repeat > 1 else ""
+    pss = _worst(rows, "peak_pss_mib")
+    total = sum(r["wall_s"] for r in rows)
+    return "\n".join([
+        f"Profile `{profile}` on {platform.node()}: {machine}; {when:%Y-%m-%d %H:%M}{repeats}",
+        "",
+        measure.markdown_table(columns),
+        "",
+        f"Total wall time: {total:.0f} s; largest peak RSS {_worst(rows, 'peak_rss_mib'):.0f} "
+        f"MiB, largest peak PSS "
+        + (f"{pss:.0f} MiB" if pss is not None else "n/a (this OS does not report PSS)")
+        + ". RSS sums count the TensorFlow libraries once per process; PSS counts shared pages "
+        "once.",
+    ])  # fmt: skip
 
 
 def main() -> None:
@@ -221,43 +212,8 @@ def main() -> None:
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"{path.name}: {runs[-1]['wall_s']:.0f} s {runs[-1]['metric']}", file=sys.stderr)
-        row = dict(runs[0])
-        row["wall_s"] = max(r["wall_s"] for r in runs)
-        row["peak_mb"] = max(r["peak_mb"] for r in runs)
-        row["peak_pss_mb"] = max(r["peak_pss_mb"] for r in runs)
-        row["error"] = "; ".join(r["error"] for r in runs if r["error"])
-        row["repeat"] = repeat_verdict(path, runs) if args.repeat > 1 else ""
-        rows.append(row)
-    repeat_col = args.repeat > 1
-    header = (
-        "| notebook | profile | wall time | peak RSS, kernel tree (MiB) | peak PSS (MiB) "
-        "| key metric | slowest cells (s) |"
-    )
-    repeats = f"; each notebook run {args.repeat} times in a row (worst run shown)"
-    lines = [
-        f"Profile `{args.profile}` on {platform.node()}: {_cpu_model()}, {os.cpu_count()} CPU "
-        f"cores, GPU: {_gpu_name()}, Python {platform.python_version()}; "
-        f"{datetime.now():%Y-%m-%d %H:%M}" + (repeats if repeat_col else ""),
-        "",
-        header + (" repeatable |" if repeat_col else "") + " error |",
-        "|---|---|---|---|---|---|---|" + ("---|" if repeat_col else "") + "---|",
-    ]
-    for r in rows:
-        slow = "; ".join(f"{s:.0f} `{src}`" for s, src in r["slowest"] if s >= 1) or "-"
-        lines.append(
-            f"| {r['notebook']} | {args.profile} | {r['wall_s']:.0f} s | {r['peak_mb']:.0f} | "
-            f"{r['peak_pss_mb']:.0f} | "
-            f"{r['metric']} | {slow} | " + (f"{r['repeat']} | " if repeat_col else "")
-            + f"{r['error'] or '-'} |"
-        )
-    total = sum(r["wall_s"] for r in rows)
-    lines += [
-        "",
-        f"Total wall time: {total:.0f} s; largest peak RSS {max(r['peak_mb'] for r in rows):.0f} "
-        f"MiB, largest peak PSS {max(r['peak_pss_mb'] for r in rows):.0f} MiB. RSS sums count "
-        "the TensorFlow libraries once per process; PSS counts shared pages once.",
-    ]
-    table = "\n".join(lines)
+        rows.append(summarize(path, runs))
+    table = report(args.profile, rows, args.repeat, measure.machine(), datetime.now())
     print(table)
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)

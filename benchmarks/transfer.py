@@ -3,14 +3,16 @@
 Prints one markdown table per profile: dataset, backbone, image size, phase,
 epochs, validation accuracy, wall time, peak RSS and the feature-cache
 speed-up. Every phase runs in its own Python process, so its peak RSS
-(``ru_maxrss``) is its own; wall time counts from building the data
-pipelines to the end of training (not the TensorFlow import).
+(``measure.peak_rss_mib``, the process's lifetime peak) is its own; wall time
+counts from building the data pipelines to the end of training (not the
+TensorFlow import).
 
     python benchmarks/transfer.py                       # the active profile
     python benchmarks/transfer.py --profile workshop --output benchmarks/results/transfer.md
 
-The recipes mirror the notebooks' knob cells (05_transfer_learning.ipynb,
-06_fine_tuning.ipynb): change both together.
+Every phase trains with the lessons' own settings, ``lesson_settings("05", profile)``
+and ``lesson_settings("06", profile)`` from ``course_utils/profiles.py`` (the
+dicts the notebooks' knob cells show), so the benchmark trains like the lessons.
 """
 
 from __future__ import annotations
@@ -18,66 +20,84 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
-# Per-profile recipe, as in the notebooks' knob cells.
-RECIPES = {
-    "smoke": {"head_epochs": 10, "e2e_epochs": 2, "batch": 16, "ft_batch": 16, "fine_tune_at": 100},
-    "workshop": {"head_epochs": 10, "e2e_epochs": 2, "batch": 16, "ft_batch": 16,
-                 "fine_tune_at": 100},
-    "full": {"head_epochs": 10, "e2e_epochs": 2, "batch": 32, "ft_batch": 32, "fine_tune_at": 100},
-}
-HEAD_LR = 1e-3
-FINE_TUNE_LR = 1e-5
+#: Lessons 05 and 06 compile the new head with ``Adam(learning_rate=1e-3)`` in their cells
+#: (not one of their knobs); fine-tuning uses lesson 06's ``learning_rate`` knob.
+HEAD_LEARNING_RATE = 1e-3
 PHASES = ("cats_dogs_frozen", "cats_dogs_end_to_end", "flowers_frozen", "cats_dogs_fine_tune")
 
 
-def _splits(dataset: str, profile, batch_size: int):
-    from course_utils import datasets, transfer
+def settings(profile_name: str, fine_tune_batch: int | None = None) -> dict[str, dict[str, Any]]:
+    """The lessons' settings the phases use, by lesson: 05 (frozen base) and 06 (fine-tuning).
 
-    view = datasets.subset_per_class(
-        datasets.get_dataset(dataset), profile.images_per_class, seed=profile.seed
-    )
-    return transfer.make_splits(view.path, profile.image_size, batch_size, seed=profile.seed)
+    ``fine_tune_batch`` changes lesson 06's batch size (a memory study).
+
+    >>> settings("full", fine_tune_batch=8)["06"]["batch_size"]
+    8
+    """
+    from course_utils.profiles import lesson_settings
+
+    extra = {"batch_size": fine_tune_batch} if fine_tune_batch else {}
+    return {
+        "05": lesson_settings("05", profile_name),
+        "06": lesson_settings("06", profile_name, **extra),
+    }
 
 
-def _frozen_head(dataset: str, profile, recipe) -> dict:
-    """Features once, then the GAP head on the cached features."""
+def _compile(model: Any, num_classes: int, learning_rate: float) -> None:
+    """As the lessons compile: Adam; binary cross-entropy for two classes (one sigmoid unit),
+    sparse categorical cross-entropy for more (a softmax over the classes)."""
     import keras
 
-    from course_utils import transfer
+    loss = (keras.losses.BinaryCrossentropy() if num_classes == 2
+            else keras.losses.SparseCategoricalCrossentropy())
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss,
+                  metrics=["accuracy"])
+
+
+def _splits(dataset: str, profile, batch_size: int):
+    from course_utils import datasets, folders, pipelines
+
+    view = folders.subset_per_class(
+        datasets.get_dataset(dataset), profile.images_per_class, seed=profile.seed
+    )
+    return pipelines.make_splits(view.path, profile.image_size, batch_size, seed=profile.seed)
+
+
+def _frozen_head(dataset: str, profile, lesson: dict[str, Any]) -> dict:
+    """Features once, then the GAP head on the cached features (lesson 05's settings)."""
+    import keras
+
+    from course_utils import measure, pipelines, transfer
 
     keras.utils.set_random_seed(profile.seed)
-    start = time.perf_counter()
-    splits = _splits(dataset, profile, recipe["batch"])
-    base = transfer.mobilenet_v2_base(profile.image_size)
-    prep = transfer.mobilenet_v2_preprocessing()
-    t0 = time.perf_counter()
-    x_train, y_train = transfer.extract_features(base, splits.train, preprocess=prep, verbose=0)
-    x_val, y_val = transfer.extract_features(base, splits.val, preprocess=prep, verbose=0)
-    extract_s = time.perf_counter() - t0
-    n_classes = len(splits.class_names)
-    head = transfer.compile_classifier(
-        transfer.gap_head(x_train.shape[1:], n_classes), n_classes, learning_rate=HEAD_LR
-    )
-    timer = transfer.EpochTimer()
-    history = head.fit(
-        x_train, y_train, validation_data=(x_val, y_val), epochs=recipe["head_epochs"],
-        batch_size=recipe["batch"], callbacks=[timer], verbose=0,
-    )
-    wall = time.perf_counter() - start
+    with measure.Timer() as wall:
+        splits = _splits(dataset, profile, lesson["batch_size"])
+        base = transfer.mobilenet_v2_base(profile.image_size)
+        prep = transfer.mobilenet_v2_preprocessing()
+        with measure.Timer() as extract:
+            x_train, y_train = pipelines.extract_features(base, splits.train, preprocess=prep,
+                                                          verbose=0)
+            x_val, y_val = pipelines.extract_features(base, splits.val, preprocess=prep, verbose=0)
+        n_classes = len(splits.class_names)
+        head = transfer.gap_head(x_train.shape[1:], n_classes)
+        _compile(head, n_classes, HEAD_LEARNING_RATE)
+        timer = measure.EpochTimer()
+        history = head.fit(
+            x_train, y_train, validation_data=(x_val, y_val), epochs=lesson["head_epochs"],
+            batch_size=lesson["batch_size"], callbacks=[timer], verbose=0,
+        )
     head_epoch_s = sum(timer.seconds[1:]) / max(1, len(timer.seconds) - 1)
     if dataset == "cats_and_dogs_filtered":
         # Lesson 06 starts from this converged head: keep it for the fine-tuning phase.
         head.save(_head_path(profile))
     return {
-        "epochs": recipe["head_epochs"], "val_accuracy": history.history["val_accuracy"][-1],
-        "wall_s": wall, "extract_s": extract_s, "head_epoch_s": head_epoch_s,
+        "epochs": lesson["head_epochs"], "val_accuracy": history.history["val_accuracy"][-1],
+        "wall_s": wall.seconds, "extract_s": extract.seconds, "head_epoch_s": head_epoch_s,
         "n_train": splits.counts["train"], "n_val": splits.counts["val"],
     }
 
@@ -90,112 +110,92 @@ def _head_path(profile) -> Path:
     return out / f"cats_dogs_head_{profile.name}.keras"
 
 
-def _end_to_end(profile, recipe) -> dict:
-    """The same frozen model, but the base runs on every batch of every epoch."""
+def _end_to_end(profile, lesson: dict[str, Any]) -> dict:
+    """The same frozen model, but the base runs on every batch of every epoch (lesson 05)."""
     import keras
 
-    from course_utils import transfer
+    from course_utils import measure, transfer
 
     keras.utils.set_random_seed(profile.seed)
-    start = time.perf_counter()
-    splits = _splits("cats_and_dogs_filtered", profile, recipe["batch"])
-    base = transfer.mobilenet_v2_base(profile.image_size)
-    model = transfer.build_frozen_model(
-        base, transfer.gap_head(base.output.shape[1:], 2),
-        preprocess=transfer.mobilenet_v2_preprocessing(),
-    )
-    transfer.compile_classifier(model, 2, learning_rate=HEAD_LR)
-    timer = transfer.EpochTimer()
-    history = model.fit(splits.train, validation_data=splits.val, epochs=recipe["e2e_epochs"],
-                        callbacks=[timer], verbose=0)
+    with measure.Timer() as wall:
+        splits = _splits("cats_and_dogs_filtered", profile, lesson["batch_size"])
+        base = transfer.mobilenet_v2_base(profile.image_size)
+        model = transfer.build_frozen_model(
+            base, transfer.gap_head(base.output.shape[1:], 2),
+            preprocess=transfer.mobilenet_v2_preprocessing(),
+        )
+        _compile(model, 2, HEAD_LEARNING_RATE)
+        timer = measure.EpochTimer()
+        history = model.fit(splits.train, validation_data=splits.val,
+                            epochs=lesson["end_to_end_epochs"], callbacks=[timer], verbose=0)
     # The first epoch also decodes the JPEGs into the cache; later ones read the cache.
     steady = timer.seconds[1:] or timer.seconds
     return {
-        "epochs": recipe["e2e_epochs"], "val_accuracy": history.history["val_accuracy"][-1],
-        "wall_s": time.perf_counter() - start, "epoch_s": sum(steady) / len(steady),
+        "epochs": lesson["end_to_end_epochs"],
+        "val_accuracy": history.history["val_accuracy"][-1],
+        "wall_s": wall.seconds, "epoch_s": sum(steady) / len(steady),
     }
 
 
-def _fine_tune(profile, recipe) -> dict:
-    """Frozen head from the cats/dogs phase on top of the base, then unfreeze and train."""
+def _fine_tune(profile, lesson: dict[str, Any]) -> dict:
+    """Frozen head from the cats/dogs phase on the base, then unfreeze and train (lesson 06)."""
     import keras
 
-    from course_utils import transfer
+    from course_utils import measure, transfer
+    from course_utils.architectures import count_params
 
     keras.utils.set_random_seed(profile.seed)
-    start = time.perf_counter()
-    splits = _splits("cats_and_dogs_filtered", profile, batch_size=recipe["ft_batch"])
-    base = transfer.mobilenet_v2_base(profile.image_size)
-    head = keras.models.load_model(_head_path(profile), safe_mode=True)
-    model = transfer.build_frozen_model(
-        base, head, preprocess=transfer.mobilenet_v2_preprocessing(),
-        augment=transfer.augmentation(profile.seed),
-    )
-    transfer.compile_classifier(model, 2)
-    before = model.evaluate(splits.val, verbose=0, return_dict=True)["accuracy"]
-    transfer.unfreeze_from(base, recipe["fine_tune_at"])
-    transfer.compile_classifier(model, 2, learning_rate=FINE_TUNE_LR)
-    with transfer.PeakRSS() as mem:
-        history = model.fit(splits.train, validation_data=splits.val,
-                            epochs=profile.fine_tune_epochs, verbose=0)
+    with measure.Timer() as wall:
+        splits = _splits("cats_and_dogs_filtered", profile, lesson["batch_size"])
+        base = transfer.mobilenet_v2_base(profile.image_size)
+        head = keras.models.load_model(_head_path(profile), safe_mode=True)
+        model = transfer.build_frozen_model(
+            base, head, preprocess=transfer.mobilenet_v2_preprocessing(),
+            augment=transfer.augmentation(profile.seed),
+        )
+        _compile(model, 2, HEAD_LEARNING_RATE)
+        before = model.evaluate(splits.val, verbose=0, return_dict=True)["accuracy"]
+        transfer.unfreeze_from(base, lesson["fine_tune_at"])
+        _compile(model, 2, lesson["learning_rate"])
+        with measure.PeakMemory() as mem:
+            history = model.fit(splits.train, validation_data=splits.val,
+                                epochs=profile.fine_tune_epochs, verbose=0)
     return {
         "epochs": profile.fine_tune_epochs, "val_accuracy": history.history["val_accuracy"][-1],
-        "val_accuracy_before": before, "wall_s": time.perf_counter() - start,
-        "fit_peak_rss_mb": mem.peak_mb, "batch_size": recipe["ft_batch"],
-        "trainable_params": transfer.count_params(model.trainable_weights),
+        "val_accuracy_before": before, "wall_s": wall.seconds,
+        "fit_peak_rss_mib": mem.peak_rss_mib, "batch_size": lesson["batch_size"],
+        "fine_tune_at": lesson["fine_tune_at"], "learning_rate": lesson["learning_rate"],
+        "trainable_params": count_params(model).trainable,
     }
 
 
-def run_phase(phase: str, profile_name: str) -> dict:
+def run_phase(phase: str, profile_name: str, fine_tune_batch: int | None = None) -> dict:
     """Run one phase in this process and return its measurements."""
-    from course_utils import transfer
+    from course_utils import measure
     from course_utils.profiles import get_profile
 
     profile = get_profile(profile_name)
-    recipe = RECIPES[profile.name]
+    lessons = settings(profile.name, fine_tune_batch)
     if phase == "cats_dogs_frozen":
-        result = _frozen_head("cats_and_dogs_filtered", profile, recipe)
+        result = _frozen_head("cats_and_dogs_filtered", profile, lessons["05"])
     elif phase == "flowers_frozen":
-        result = _frozen_head("flower_photos", profile, recipe)
+        result = _frozen_head("flower_photos", profile, lessons["05"])
     elif phase == "cats_dogs_end_to_end":
-        result = _end_to_end(profile, recipe)
+        result = _end_to_end(profile, lessons["05"])
     elif phase == "cats_dogs_fine_tune":
-        result = _fine_tune(profile, recipe)
+        result = _fine_tune(profile, lessons["06"])
     else:
         raise ValueError(f"unknown phase {phase!r}; choose from {PHASES}")
-    result["peak_rss_mb"] = transfer.lifetime_peak_rss_mb()
+    result["peak_rss_mib"] = measure.peak_rss_mib()
     return result
-
-
-def machine() -> str:
-    """A one-line description of this machine and the library versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import keras
-    import tensorflow as tf
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    gpu = ", ".join(d.name for d in tf.config.list_physical_devices("GPU")) or "no GPU"
-    return (f"{cpu}, {cores} cores available, {gpu}; Python {platform.python_version()}, "
-            f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
 
 
 def table(profile_name: str, results: dict[str, dict]) -> str:
     """The markdown table of one profile's results."""
+    from course_utils import measure
     from course_utils.profiles import get_profile
 
     p = get_profile(profile_name)
-    rows = [
-        "| dataset | backbone | image size | phase | epochs | val accuracy | wall time (s) "
-        "| peak RSS (MB) | feature-cache speed-up |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
     cd, e2e = results.get("cats_dogs_frozen"), results.get("cats_dogs_end_to_end")
     speedup = ""
     if cd and e2e:
@@ -207,21 +207,24 @@ def table(profile_name: str, results: dict[str, dict]) -> str:
         "cats_dogs_frozen": ("cats vs dogs", "frozen, cached features (GAP head)"),
         "cats_dogs_end_to_end": ("cats vs dogs", "frozen, base run every epoch"),
         "flowers_frozen": ("flowers (5)", "frozen, cached features (GAP head)"),
-        "cats_dogs_fine_tune": ("cats vs dogs", "fine-tune from layer "
-                                f"{RECIPES[p.name]['fine_tune_at']}, lr {FINE_TUNE_LR:g}"),
+        "cats_dogs_fine_tune": ("cats vs dogs", "fine-tune"),
     }
+    rows = []
     for phase, r in results.items():
         dataset, label = labels[phase]
         extra = speedup if phase == "cats_dogs_frozen" else ""
         if phase == "cats_dogs_end_to_end":
             extra = f"{r['epoch_s']:.1f} s/epoch vs {cd['head_epoch_s']:.3f}" if cd else ""
         if phase == "cats_dogs_fine_tune":
-            label += f", batch {r['batch_size']} (was {r['val_accuracy_before']:.3f})"
-        rows.append(
-            f"| {dataset} | {p.backbone} | {p.image_size} | {label} | {r['epochs']} "
-            f"| {r['val_accuracy']:.3f} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | {extra} |"
-        )
-    return "\n".join(rows)
+            label += (f" from layer {r['fine_tune_at']}, lr {r['learning_rate']:g}, "
+                      f"batch {r['batch_size']} (was {r['val_accuracy_before']:.3f})")
+        rows.append({
+            "dataset": dataset, "backbone": p.backbone, "image size": p.image_size,
+            "phase": label, "epochs": r["epochs"], "val accuracy": f"{r['val_accuracy']:.3f}",
+            "wall time (s)": f"{r['wall_s']:.1f}", "peak RSS (MiB)": f"{r['peak_rss_mib']:.0f}",
+            "feature-cache speed-up": extra,
+        })  # fmt: skip
+    return measure.markdown_table(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,20 +234,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase", action="append", choices=PHASES, help="phase(s) to run")
     parser.add_argument("--output", type=Path, help="also write the tables to this file")
     parser.add_argument("--fine-tune-batch", type=int,
-                        help="override the recipe's fine-tuning batch size (memory study)")
+                        help="override lesson 06's fine-tuning batch size (memory study)")
     parser.add_argument("--note", default="", help="a line to add under the machine (e.g. load)")
     parser.add_argument("--run-phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    from course_utils import measure
     from course_utils.profiles import get_profile
 
     profiles = args.profile or [get_profile().name]
-    if args.fine_tune_batch:
-        for recipe in RECIPES.values():
-            recipe["ft_batch"] = args.fine_tune_batch
     if args.run_phase:  # child process
-        print("RESULT " + json.dumps(run_phase(args.run_phase, profiles[0])))
+        result = run_phase(args.run_phase, profiles[0], args.fine_tune_batch)
+        print("RESULT " + json.dumps(result))
         return 0
-    sections = [f"Machine: {machine()}", f"Date: {dt.date.today().isoformat()}"]
+    sections = [f"Machine: {measure.machine()}", f"Date: {dt.date.today().isoformat()}"]
     if args.note:
         sections.append(args.note)
     for name in profiles:

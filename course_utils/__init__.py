@@ -1,14 +1,17 @@
-"""Helpers shared by the deep-vision course's lessons.
+"""Helpers shared by the deep-vision course's lessons, one concern per module.
 
-Each module has one concern: ``profiles`` (the run budget), ``datasets``
-(download, verify, extract, subset), ``images`` (robust photo loading),
-``plots``, ``exercises``, ``environment``, ``saving`` (safe model loading), ``startup``
-(a quiet TensorFlow start),
-and one module per lesson topic (``architectures``, ``backbones``, ``hub``,
-``transfer``, ``boxes``, ``localization``, ``detection``). Import what a lesson needs::
+Shared: ``profiles`` (the run budget and each lesson's own knobs), ``datasets``
+(the registry, the cache, fetching), ``archives`` (download, verify, extract),
+``folders`` (class folders, per-class subsets), ``images`` (robust photo loading),
+``plots``, ``exercises``, ``environment``, ``measure`` (time, memory, the machine,
+results tables), ``saving`` (safe model loading), ``startup`` (a quiet TensorFlow
+start). One module per lesson topic: ``architectures``, ``backbones``, ``hub``,
+``pipelines`` (splits, feature caching) and ``transfer`` (bases, heads,
+unfreezing), ``boxes``, ``localization``, ``detection``. Import what a lesson needs::
 
-    from course_utils import profiles
-    P = profiles.get_profile()
+    >>> from course_utils import profiles
+    >>> profiles.get_profile("workshop").image_size
+    160
 """
 
 from __future__ import annotations
@@ -26,6 +29,6 @@ if os.environ.get("COURSE_STRICT_WARNINGS") == "1":
     )
 
 # TensorFlow's routine start-up notices (oneDNN, CUDA probes) are hidden; anything else shows.
-from course_utils.startup import quiet_start  # noqa: E402
+from course_utils.startup import quiet_start
 
 quiet_start()

@@ -15,7 +15,7 @@ Keras would otherwise quietly "fix" by loading a different weight file::
 
 :data:`SEED_CATALOGUE` is the table of 18 models (size, top-1, top-5,
 parameters, depth) that the course's source material quotes from the Keras
-documentation; :func:`count_parameters` recomputes a count with
+documentation; :func:`build_and_count` recomputes a count with
 ``weights=None`` so no download is needed.
 """
 
@@ -27,7 +27,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from course_utils.datasets import keras_home, network_available
+from course_utils.archives import network_available
+from course_utils.datasets import keras_home
 
 #: Where Keras downloads ImageNet weights from (probed before a download).
 WEIGHTS_HOST = "https://storage.googleapis.com/"
@@ -190,7 +191,9 @@ input sizes 96, 128, 160, 192, 224, not 150 ...
     def weights_available(self, *, include_top: bool = True, size: int | None = None) -> bool:
         """True when the ImageNet weights are cached, or the weights host is reachable.
 
-        >>> isinstance(get_backbone("ResNet50").weights_available(), bool)
+        >>> mnv2 = get_backbone("MobileNetV2")
+        >>> mnv2.weights_available(size=224) == (mnv2.weights_path(size=224).is_file()
+        ...                                      or network_available(WEIGHTS_HOST))
         True
         """
         if self.weights_path(include_top=include_top, size=size).is_file():
@@ -337,14 +340,14 @@ def catalogue_entry(name: str) -> CatalogueEntry:
     raise KeyError(f"{name!r} is not in the catalogue. Models: {known}")
 
 
-def count_parameters(name: str, *, clear_session: bool = True) -> int:
+def build_and_count(name: str, *, clear_session: bool = True) -> int:
     """Parameters of ``keras.applications.<name>`` with its top, at its default input size.
 
     Built with ``weights=None`` (random weights: nothing to download), then
     released with ``keras.backend.clear_session()`` so that building the big
     ones (VGG, NASNetLarge) one after another does not pile up memory.
 
-    >>> count_parameters("MobileNetV2")  # doctest: +SKIP
+    >>> build_and_count("MobileNetV2")
     3538984
     """
     import keras

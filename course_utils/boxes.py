@@ -29,6 +29,7 @@ from typing import Any
 import keras
 import numpy as np
 from keras import ops
+from scipy.special import expit, softmax
 
 BOX_FORMATS = ("corners", "center")
 
@@ -263,15 +264,6 @@ class Detections:
         return len(self.scores)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def _check_yolo(output: np.ndarray, anchors: np.ndarray) -> tuple[int, int, int, int]:
     if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) == 0:
         raise ValueError(f"anchors must have shape [B, 2] (width, height), got {anchors.shape}")
@@ -313,12 +305,12 @@ def decode_yolo(
     anc = np.asarray(anchors, dtype=np.float64)
     s, _, _, _ = _check_yolo(raw, anc)
     rows, cols = np.meshgrid(np.arange(s), np.arange(s), indexing="ij")
-    xc = (cols[..., None] + _sigmoid(raw[..., 0])) / s
-    yc = (rows[..., None] + _sigmoid(raw[..., 1])) / s
+    xc = (cols[..., None] + expit(raw[..., 0])) / s
+    yc = (rows[..., None] + expit(raw[..., 1])) / s
     w = anc[:, 0] * np.exp(raw[..., 2])
     h = anc[:, 1] * np.exp(raw[..., 3])
-    objectness = _sigmoid(raw[..., 4])
-    probs = _softmax(raw[..., 5:])
+    objectness = expit(raw[..., 4])
+    probs = softmax(raw[..., 5:], axis=-1)
     classes = probs.argmax(axis=-1)
     scores = objectness * probs.max(axis=-1)
     boxes = center_to_corners(np.stack([xc, yc, w, h], axis=-1)).reshape(-1, 4)

@@ -32,7 +32,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from course_utils.datasets import data_dir, network_available
+from course_utils.archives import network_available
+from course_utils.datasets import data_dir
 
 #: The public TF Hub handles of MobileNetV2 (input 224x224, pixels in [0, 1]).
 PUBLIC_HANDLES = {
@@ -272,10 +273,10 @@ class HubLayer(keras.layers.Layer):
         """The SavedModel's own (frozen) variables."""
         return list(getattr(self._loaded, "variables", []))
 
-    def count_hub_parameters(self) -> int:
+    def saved_model_param_count(self) -> int:
         """Number of values in the SavedModel's variables (Keras's summary shows 0).
 
-        >>> HubLayer(hub_handle(prefer="local")).count_hub_parameters()  # doctest: +SKIP
+        >>> HubLayer(hub_handle(prefer="local")).saved_model_param_count()  # doctest: +SKIP
         2257984
         """
         return int(sum(np.prod(v.shape) for v in self.hub_variables))

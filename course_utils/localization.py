@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from course_utils import boxes as box_ops
-from course_utils import datasets
+from course_utils import datasets, folders
 from course_utils.images import load_image
 
 SPLITS = ("train", "test")
@@ -79,11 +79,8 @@ def _split_of(relative_path: str, test_fraction: float) -> str:
 
 def _files_by_class(root: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
-    for folder in datasets.class_folders(root):
-        files = sorted(
-            p for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in datasets.IMAGE_SUFFIXES
-        )
+    for folder in folders.class_folders(root):
+        files = folders.image_files(folder)
         if files:
             found[folder.relative_to(root).as_posix()] = files
     return found
@@ -117,11 +114,11 @@ def _resolve_sources(
     test_fraction: float,
 ) -> tuple[list[str], list[list[Path]], list[Path]]:
     if object_root is None:
-        object_root = datasets.subset_per_class(
+        object_root = folders.subset_per_class(
             datasets.get_dataset(OBJECT_DATASET), per_class, seed=0
         ).path
     if background_root is None:
-        background_root = datasets.subset_per_class(
+        background_root = folders.subset_per_class(
             datasets.get_dataset(BACKGROUND_DATASET), per_class, seed=0
         ).path
     objects = source_files(object_root, split, test_fraction)
@@ -214,7 +211,7 @@ def make_localization_set(
     ellipse whose size is ``scale_range`` (a fraction of the image side) with
     width/height in ``aspect_range``; backgrounds are random square crops of
     ``cats_and_dogs_filtered`` photos. ``per_class`` limits the source photos
-    per class folder (via :func:`course_utils.datasets.subset_per_class`).
+    per class folder (via :func:`course_utils.folders.subset_per_class`).
     ``object_root`` / ``background_root`` replace the two datasets with your
     own folders (one sub-folder of images per class; any layout for
     backgrounds). Boxes are normalised to [0, 1], in ``box_format``

@@ -2,17 +2,22 @@
 
 ``smoke`` is for CI (tiny data, every code path), ``workshop`` is the CPU
 default (a few minutes per lesson, under 1.5 GB), ``full`` is the GPU default
-(the reference results). Lessons read every knob from one :class:`Profile`::
+(the reference results). Lessons read every knob from here: the knobs all
+lessons share from one :class:`Profile`, each lesson's own from
+:data:`LESSON_SETTINGS` (notebooks, benchmarks and tests read the same dict)::
 
-    >>> from course_utils.profiles import get_profile
+    >>> from course_utils.profiles import get_profile, lesson_settings
     >>> get_profile("smoke").epochs
     1
+    >>> lesson_settings("05", "full")["end_to_end_epochs"]
+    10
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 ENV_VAR = "COURSE_PROFILE"
 
@@ -98,7 +103,8 @@ PROFILES: dict[str, Profile] = {
 def gpu_available() -> bool:
     """True when TensorFlow sees at least one GPU.
 
-    >>> isinstance(gpu_available(), bool)
+    >>> import tensorflow as tf
+    >>> gpu_available() == (len(tf.config.list_physical_devices("GPU")) > 0)
     True
     """
     import tensorflow as tf
@@ -109,7 +115,7 @@ def gpu_available() -> bool:
 def default_profile_name() -> str:
     """``full`` when a GPU is visible, else ``workshop``.
 
-    >>> default_profile_name() in PROFILES
+    >>> default_profile_name() == ("full" if gpu_available() else "workshop")
     True
     """
     return "full" if gpu_available() else "workshop"
@@ -133,3 +139,105 @@ def get_profile(name: str | None = None, **overrides: object) -> Profile:
         )
     profile = PROFILES[key]
     return replace(profile, **overrides) if overrides else profile
+
+
+#: Each lesson's own knobs, per profile. A lesson's knob cell shows them
+#: (``LESSON = lesson_settings("05", P)``); benchmarks and tests read them here,
+#: so a benchmark always trains exactly like its lesson.
+LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "03": {  # how much of Fashion-MNIST the two trained models see
+        "smoke": {"train_samples": 512, "val_samples": 256, "epochs": 1, "batch_size": 64,
+                  "lenet_epochs": 1},
+        "workshop": {"train_samples": 30_000, "val_samples": 2_000, "epochs": 3,
+                     "batch_size": 64, "lenet_epochs": 3},
+        "full": {"train_samples": 55_000, "val_samples": 5_000, "epochs": 10, "batch_size": 64,
+                 "lenet_epochs": 10},
+    },
+    "04": {  # which catalogue models to rebuild, flower photos, Hub training, extra classifiers
+        "smoke": {"catalogue": "small", "flowers_per_class": 4, "hub_per_class": 8,
+                  "hub_epochs": 1, "extra_models": []},
+        "workshop": {"catalogue": "under 30M parameters", "flowers_per_class": 12,
+                     "hub_per_class": 40, "hub_epochs": 3, "extra_models": []},
+        "full": {"catalogue": "all", "flowers_per_class": 40, "hub_per_class": None,
+                 "hub_epochs": 5, "extra_models": ["ResNet50", "InceptionV3"]},
+    },
+    "05": {
+        "smoke": {"head_epochs": 10, "end_to_end_epochs": 1, "batch_size": 16},
+        "workshop": {"head_epochs": 10, "end_to_end_epochs": 2, "batch_size": 16},
+        "full": {"head_epochs": 10, "end_to_end_epochs": 10, "batch_size": 32},
+    },
+    "06": {
+        "smoke": {"fine_tune_at": 100, "learning_rate": 1e-5, "batch_size": 16,
+                  "head_epochs": 10, "too_high_steps": 2, "patience": 2},
+        "workshop": {"fine_tune_at": 100, "learning_rate": 1e-5, "batch_size": 16,
+                     "head_epochs": 10, "too_high_steps": 3, "patience": 2},
+        "full": {"fine_tune_at": 100, "learning_rate": 1e-5, "batch_size": 32,
+                 "head_epochs": 10, "too_high_steps": 5, "patience": 3},
+    },
+    "07": {
+        "smoke": {"n_train": 64, "n_test": 32, "head_epochs": 2},
+        "workshop": {"n_train": 1000, "n_test": 300, "head_epochs": 30},
+        "full": {"n_train": 3000, "n_test": 600, "head_epochs": 40},
+    },
+    "08": {
+        "smoke": {"patches": 64, "patch_epochs": 1, "anchor_boxes": 64, "seg_scenes": 64,
+                  "seg_epochs": 1},
+        "workshop": {"patches": 400, "patch_epochs": 3, "anchor_boxes": 1500,
+                     "seg_scenes": 400, "seg_epochs": 5},
+        "full": {"patches": 800, "patch_epochs": 5, "anchor_boxes": 3000, "seg_scenes": 1000,
+                 "seg_epochs": 10},
+    },
+}  # fmt: skip
+
+
+def _lesson(lesson: str) -> dict[str, dict[str, Any]]:
+    if lesson not in LESSON_SETTINGS:
+        raise KeyError(
+            f"no settings for lesson {lesson!r}; lessons with their own knobs: "
+            f"{', '.join(LESSON_SETTINGS)}"
+        )
+    return LESSON_SETTINGS[lesson]
+
+
+def lesson_settings(
+    lesson: str, profile: Profile | str | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Lesson ``lesson``'s own knobs in ``profile`` (default: the active profile).
+
+    Keyword arguments change single knobs for this run, e.g.
+    ``lesson_settings("05", P, head_epochs=20)``; an unknown knob is refused.
+
+    >>> lesson_settings("07", "workshop")
+    {'n_train': 1000, 'n_test': 300, 'head_epochs': 30}
+    >>> lesson_settings("07", "smoke", n_test=10)["n_test"]
+    10
+    """
+    name = profile.name if isinstance(profile, Profile) else get_profile(profile).name
+    settings = dict(_lesson(lesson)[name])
+    unknown = set(overrides) - set(settings)
+    if unknown:
+        raise KeyError(f"lesson {lesson} has no knob {sorted(unknown)}; it has {sorted(settings)}")
+    return settings | overrides
+
+
+def lesson_table(lesson: str, active: Profile | str | None = None) -> str:
+    """Lesson ``lesson``'s knobs in every profile, side by side, ``*`` on the active one.
+
+    >>> print(lesson_table("07", "workshop"))
+    knob         smoke  workshop*  full
+    n_train      64     1000       3000
+    n_test       32     300        600
+    head_epochs  2      30         40
+    """
+    by_profile = _lesson(lesson)
+    chosen = active.name if isinstance(active, Profile) else get_profile(active).name
+    heads = [f"{name}*" if name == chosen else name for name in by_profile]
+    rows = [["knob", *heads]] + [
+        [knob, *(str(settings[knob]) for settings in by_profile.values())]
+        for knob in next(iter(by_profile.values()))
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

@@ -56,7 +56,7 @@ def _refuse_early(path: Path) -> None:
         )
 
 
-def load_model(path: Path | str, *, compile: bool = True) -> Any:  # noqa: A002 (Keras's name)
+def load_model(path: Path | str, *, compile: bool = True) -> Any:  # `compile`: Keras's name
     """Load a ``.keras`` model with ``safe_mode=True``, or raise :class:`ModelFileError`.
 
     A file with a ``Lambda`` layer (stored Python code) is refused, with an

@@ -1,9 +1,7 @@
-"""Tests for course_utils.architectures, lesson 03's exercises and the Fashion CNN benchmark."""
+"""Tests for course_utils.architectures (lesson 03): layers, models, counts, diagrams."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 from pathlib import Path
 
 import keras
@@ -11,7 +9,6 @@ import numpy as np
 import pytest
 
 from course_utils import architectures as arch
-from course_utils.exercises import lesson03
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -458,86 +455,3 @@ def test_plot_architecture_returns_the_file(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(keras.utils, "plot_model", lambda *a, **k: None)  # IPython path
     assert arch.plot_architecture(arch.lenet5(), tmp_path / "none.png") is None
     assert "did not write" in capsys.readouterr().out
-
-
-# --- exercises
-
-
-def test_exercise_answers_are_computed_by_keras() -> None:
-    assert lesson03.conv_params(3, 64, 128) == conv_params(3, 64, 128) == 73_856
-    assert lesson03.conv_params(3, 64, 128, use_bias=False) == 73_728
-    assert lesson03.stack_output_shape() == (7, 7, 32)
-    assert lesson03.se_block_params(256, 16) == 8_464
-    assert lesson03.residual_unit_params(64, 128, 2) == (230_144, 768)
-    assert sum(lesson03.residual_unit_params(64, 128, 2)) == RESNET34_UNIT_PARAMS[3]
-
-
-@pytest.mark.parametrize(
-    ("exercise", "right", "wrong", "message"),
-    [
-        (lesson03.ex1, 73_856, 73_728, "bias"),
-        (lesson03.ex1, 73_856, 1_280, "all 64 input maps"),
-        (lesson03.ex2, (7, 7, 32), (8, 8, 32), "valid"),
-        (lesson03.ex2, [7, 7, 32], (1, 7, 7, 32), "batch"),
-        (lesson03.ex3, 8_464, 8_192, "biases"),
-        (lesson03.ex4, (230_144, 768), (230_144, 512), "2 statistics"),
-        (lesson03.ex4, (230_144, 768), (230_144 - 8_192 - 256, 768), "skip path"),
-    ],
-)
-def test_exercises_accept_right_and_explain_wrong(
-    exercise, right, wrong, message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert exercise.check(right) is True
-    assert "✅" in capsys.readouterr().out
-    assert exercise.check(wrong) is False
-    assert message in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("exercise", [lesson03.ex1, lesson03.ex2, lesson03.ex3, lesson03.ex4])
-def test_exercises_handle_no_answer_and_garbage(
-    exercise, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert exercise.check(...) is False
-    assert "No answer yet" in capsys.readouterr().out
-    assert exercise.check("not a number") is False
-    assert exercise.check(12) is False
-    exercise.hint()
-    exercise.solution()
-    out = capsys.readouterr().out
-    assert "Hint" in out and "Solution" in out
-
-
-def test_exercise_solutions_are_right(capsys: pytest.CaptureFixture[str]) -> None:
-    for exercise in (lesson03.ex1, lesson03.ex2, lesson03.ex3, lesson03.ex4):
-        scope: dict = {}
-        exec(exercise.solution_text, scope)  # our own solution text
-        assert exercise.check(scope["answer"]), exercise.name
-
-
-# --- benchmark script
-
-
-def _benchmark_module():
-    spec = importlib.util.spec_from_file_location("fashion_bench", ROOT / "benchmarks" /
-                                                  "fashion_cnn.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_benchmark_reads_the_notebook_knobs() -> None:
-    knobs = _benchmark_module().lesson_knobs()
-    assert set(knobs) == {"smoke", "workshop", "full"}
-    for profile in knobs.values():
-        assert {"train_samples", "val_samples", "epochs", "batch_size"} <= set(profile)
-    assert knobs["smoke"]["train_samples"] <= 1000 and knobs["smoke"]["epochs"] == 1
-
-
-def test_benchmark_knobs_error_and_table(tmp_path: Path) -> None:
-    bench = _benchmark_module()
-    notebook = tmp_path / "nb.ipynb"
-    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["x = 1"]}]}))
-    with pytest.raises(LookupError, match="LESSON_KNOBS"):
-        bench.lesson_knobs(notebook)
-    text = bench.table([{"a": 1, "b": "x"}])
-    assert text.splitlines() == ["| a | b |", "|---|---|", "| 1 | x |"]

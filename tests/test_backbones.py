@@ -8,15 +8,16 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from helpers import needs_imagenet_weights
 
-from course_utils import backbones, datasets
+from course_utils import archives, backbones, datasets
 from course_utils.backbones import (
     BACKBONES,
     SEED_CATALOGUE,
     InputSizeError,
     WeightsUnavailableError,
+    build_and_count,
     catalogue_entry,
-    count_parameters,
     format_catalogue,
     get_backbone,
 )
@@ -50,14 +51,7 @@ def record_weight_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(file_utils, "get_file", fake_get_file)
 
 
-def _mobilenet_v2_weights_cached() -> bool:
-    return get_backbone("MobileNetV2").weights_path().is_file()
-
-
-needs_mobilenet_v2_weights = pytest.mark.skipif(
-    not _mobilenet_v2_weights_cached(),
-    reason="MobileNetV2 ImageNet weights are not in the Keras cache (KERAS_HOME)",
-)
+needs_mobilenet_v2_weights = needs_imagenet_weights("MobileNetV2")
 
 
 # --- the registry --------------------------------------------------------------
@@ -136,7 +130,7 @@ def test_other_bases_take_any_size_above_the_minimum() -> None:
 @pytest.mark.parametrize("bad", [224.0, "224", (224, 224), True, None])
 def test_input_size_must_be_an_int(bad: object) -> None:
     with pytest.raises(TypeError, match="must be an int"):
-        get_backbone("ResNet50").check_input_size(bad)  # type: ignore[arg-type]
+        get_backbone("ResNet50").check_input_size(bad)
 
 
 def test_unknown_backbone_lists_the_known_ones() -> None:
@@ -257,15 +251,15 @@ def test_format_catalogue_flags_differences_and_gaps() -> None:
     assert row["Xception"].endswith("-")
 
 
-def test_count_parameters_of_a_small_model() -> None:
-    assert count_parameters("MobileNetV2") == catalogue_entry("MobileNetV2").parameters
+def test_build_and_count_matches_the_catalogue_for_a_small_model() -> None:
+    assert build_and_count("MobileNetV2") == catalogue_entry("MobileNetV2").parameters
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("entry", SEED_CATALOGUE, ids=lambda e: e.name)
 def test_all_18_parameter_counts_equal_the_seed_s(entry: backbones.CatalogueEntry) -> None:
     """Keras 3.15 reproduces every count of the seed's table (built with weights=None)."""
-    assert count_parameters(entry.name) == entry.parameters
+    assert build_and_count(entry.name) == entry.parameters
 
 
 # --- the lesson's photos (registry entries) -------------------------------------------
@@ -292,48 +286,4 @@ def test_cached_photos_match_their_checksums(name: str) -> None:
         pytest.skip(f"{path} is not cached")
     assert datasets.get_file(name) == path
     assert path.stat().st_size == info.size_bytes
-    assert datasets.sha256_of(path) == info.sha256
-
-
-# --- lesson 04's exercises -----------------------------------------------------------
-
-
-def test_exercise_1_preprocessing_modes(capsys: pytest.CaptureFixture[str]) -> None:
-    from course_utils.exercises import lesson04
-
-    right = {"ResNet50": "caffe", "InceptionV3": "tf", "DenseNet121": "torch", "VGG16": "caffe"}
-    assert lesson04.ex1.check(right)
-    assert not lesson04.ex1.check({**right, "DenseNet121": "tf"})
-    assert "DenseNet121" in capsys.readouterr().out
-    assert not lesson04.ex1.check({"ResNet50": "caffe"})
-    assert "InceptionV3" in capsys.readouterr().out
-    assert not lesson04.ex1.check("caffe")
-    assert not lesson04.ex1.check(...)
-
-
-@needs_mobilenet_v2_weights
-def test_exercise_2_top1_of_the_parrot(capsys: pytest.CaptureFixture[str]) -> None:
-    from course_utils.exercises import lesson04
-
-    assert lesson04.ex2.check("Macaw")
-    assert "'macaw'" in capsys.readouterr().out
-    assert not lesson04.ex2.check("parrot")
-
-
-def test_exercise_3_sizes(capsys: pytest.CaptureFixture[str]) -> None:
-    from course_utils.exercises import lesson04
-
-    assert lesson04.ex3.check([96, 160, 224])
-    assert not lesson04.ex3.check([96, 150, 160, 224])
-    assert "[150]" in capsys.readouterr().out
-    assert not lesson04.ex3.check([96])
-    assert not lesson04.ex3.check(224)
-
-
-def test_exercise_4_feature_extractor_parameters(capsys: pytest.CaptureFixture[str]) -> None:
-    from course_utils.exercises import lesson04
-
-    assert lesson04.ex4.check(2_257_984)
-    assert not lesson04.ex4.check(3_538_984)
-    assert "head" in capsys.readouterr().out
-    assert not lesson04.ex4.check("many")
+    assert archives.sha256_of(path) == info.sha256

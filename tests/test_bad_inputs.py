@@ -2,7 +2,7 @@
 
 Each case has one documented result, the same for a single image
 (:func:`course_utils.images.load_image`), a scan, and an image folder
-(:func:`course_utils.datasets.subset_per_class` read by
+(:func:`course_utils.folders.subset_per_class` read by
 ``keras.utils.image_dataset_from_directory``):
 
 - ``ok``: loads as it is;
@@ -13,7 +13,8 @@ Each case has one documented result, the same for a single image
 After every test the user's files are byte-identical (hashed before and after).
 Folder-structure problems (an empty or missing class folder) raise
 ``ClassFolderError`` naming the folder. Archives, downloads and model files
-have their own tests (``test_datasets.py``, ``test_downloads.py``, ``test_saving.py``).
+have their own tests (``test_archives.py``, ``test_datasets.py``, ``test_downloads.py``,
+``test_saving.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from helpers import write_rgb
 from PIL import Image
 
 from course_utils import images
-from course_utils.datasets import ClassFolderError, subset_per_class
+from course_utils.folders import ClassFolderError, subset_per_class
 from course_utils.images import BadImageError, check_image, load_image, scan_images
 
 # name -> (file name, expected status, what the reason / mode must contain)
@@ -101,7 +102,7 @@ def _unreadable(path: Path) -> Iterator[None]:
         return
     real_open: Callable = builtins.open
 
-    def guarded(file, *args, **kwargs):  # noqa: ANN001, ANN202 (builtins.open's signature)
+    def guarded(file, *args, **kwargs):
         if isinstance(file, (str, os.PathLike)) and Path(file).resolve() == path.resolve():
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)

@@ -69,7 +69,7 @@ def lab(tmp_path: Path) -> Iterator[str]:
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses root without it
-    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "lab.log", "w")  # closed below, after the server stops
     server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
-import io
 import json
 import os
 import shutil
@@ -12,23 +11,15 @@ import sys
 import tarfile
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from helpers import ASSETS, write_rgb
-from PIL import Image
 
-from course_utils import datasets
-from course_utils.datasets import (
-    DatasetUnavailableError,
-    UnsafeArchiveError,
-    get_dataset,
-    safe_extract,
-    subset_per_class,
-)
+from course_utils import archives, datasets, folders
+from course_utils.datasets import DatasetUnavailableError, get_dataset
 
 # --- the registry -----------------------------------------------------------
 
@@ -90,7 +81,7 @@ def test_cached_folder_is_used_without_network(
     data_root: Path, image_tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shutil.copytree(image_tree, data_root / "cats_and_dogs_filtered")
-    monkeypatch.setattr(datasets, "network_available", _no_network)
+    monkeypatch.setattr(archives, "network_available", _no_network)
     assert get_dataset("cats_and_dogs_filtered") == data_root / "cats_and_dogs_filtered"
 
 
@@ -99,14 +90,14 @@ def test_keras_tutorial_extract_folder_is_found(
 ) -> None:
     tutorial = datasets.keras_home() / "datasets" / "cats_and_dogs_filtered_extracted"
     shutil.copytree(image_tree, tutorial / "cats_and_dogs_filtered")
-    monkeypatch.setattr(datasets, "network_available", _no_network)
+    monkeypatch.setattr(archives, "network_available", _no_network)
     assert get_dataset("cats_and_dogs_filtered") == tutorial / "cats_and_dogs_filtered"
 
 
 def test_offline_with_empty_cache_fails_fast_and_says_what_to_do(
     data_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(datasets, "network_available", lambda url, timeout=3.0: False)
+    monkeypatch.setattr(archives, "network_available", lambda url, timeout=3.0: False)
     with pytest.raises(DatasetUnavailableError) as err:
         get_dataset("flower_photos")
     message = str(err.value)
@@ -119,7 +110,7 @@ def test_real_offline_probe_is_quick(data_root: Path) -> None:
     """With the real probe: either the network is there (skip) or we fail in seconds."""
     url = datasets.dataset_info("flower_photos").url
     start = time.monotonic()
-    if datasets.network_available(url):
+    if archives.network_available(url):
         pytest.skip("network reachable here: the offline path cannot be exercised for real")
     with pytest.raises(DatasetUnavailableError):
         get_dataset("flower_photos")
@@ -127,13 +118,13 @@ def test_real_offline_probe_is_quick(data_root: Path) -> None:
 
 
 def test_download_false_never_downloads(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(datasets, "network_available", _no_network)
+    monkeypatch.setattr(archives, "network_available", _no_network)
     with pytest.raises(DatasetUnavailableError, match="download=False"):
         get_dataset("cats_and_dogs_filtered", download=False)
 
 
 def test_keras_dataset_offline_error(data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(datasets, "network_available", lambda url, timeout=3.0: False)
+    monkeypatch.setattr(archives, "network_available", lambda url, timeout=3.0: False)
     with pytest.raises(DatasetUnavailableError, match="KERAS_HOME"):
         datasets.load_keras_dataset("fashion_mnist")
 
@@ -147,8 +138,8 @@ def test_fashion_mnist_loads_from_the_keras_cache(tmp_path: Path) -> None:
     cache = tmp_path / "kh" / "datasets" / "fashion-mnist"
     shutil.copytree(ASSETS / "keras_home" / "datasets" / "fashion-mnist", cache)
     code = (
-        "from course_utils import datasets\n"
-        "datasets.network_available = lambda url, timeout=3.0: False\n"
+        "from course_utils import archives, datasets\n"
+        "archives.network_available = lambda url, timeout=3.0: False\n"
         "(x, y), (xt, _) = datasets.load_keras_dataset('fashion_mnist')\n"
         "print(x.shape, xt.shape, sorted(set(y.tolist())))\n"
     )
@@ -169,7 +160,7 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     www = tmp_path / "www"
     www.mkdir()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
-    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    handler.log_message = lambda *a, **k: None  # a quiet test server
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -205,9 +196,9 @@ def test_download_verifies_and_extracts(
     _register(monkeypatch, base, archive, hashlib.sha256(archive.read_bytes()).hexdigest())
     folder = get_dataset("flower_photos")
     assert folder == data_root / "flower_photos"
-    assert datasets.count_images(folder) == {"cats": 6, "dogs": 6}
+    assert folders.count_images(folder) == {"cats": 6, "dogs": 6}
     # a second call is served from the cache, with no network at all
-    monkeypatch.setattr(datasets, "network_available", _no_network)
+    monkeypatch.setattr(archives, "network_available", _no_network)
     assert get_dataset("flower_photos") == folder
 
 
@@ -221,7 +212,7 @@ def test_download_with_wrong_size_is_rejected(
     monkeypatch.setitem(
         datasets.REGISTRY, "flower_photos", replace(info, size_bytes=info.size_bytes + 1)
     )
-    with pytest.raises(datasets.ChecksumError, match="bytes"):
+    with pytest.raises(archives.ChecksumError, match="bytes"):
         get_dataset("flower_photos")
 
 
@@ -239,191 +230,5 @@ def test_get_file_downloads_once_then_uses_cache(
     monkeypatch.setitem(datasets.REGISTRY, "photo_test", info)
     path = datasets.get_file("photo_test")
     assert path == data_root / "photos" / "pic.jpg" and path.read_bytes() == photo.read_bytes()
-    monkeypatch.setattr(datasets, "network_available", _no_network)
+    monkeypatch.setattr(archives, "network_available", _no_network)
     assert datasets.get_file("photo_test") == path
-
-
-# --- safe extraction ----------------------------------------------------------
-
-
-def _tar_with(dest: Path, member: tarfile.TarInfo, data: bytes = b"x") -> Path:
-    with tarfile.open(dest, "w:gz") as tar:
-        member.size = len(data) if member.isfile() else 0
-        tar.addfile(member, io.BytesIO(data) if member.isfile() else None)
-    return dest
-
-
-def test_tar_with_parent_traversal_is_refused(tmp_path: Path) -> None:
-    archive = _tar_with(tmp_path / "evil.tgz", tarfile.TarInfo("../evil"))
-    with pytest.raises(UnsafeArchiveError, match="evil"):
-        safe_extract(archive, tmp_path / "out")
-    assert not (tmp_path / "evil").exists()
-
-
-def test_tar_with_absolute_path_is_refused(tmp_path: Path) -> None:
-    archive = _tar_with(tmp_path / "abs.tgz", tarfile.TarInfo(str(tmp_path / "abs_target")))
-    with pytest.raises(UnsafeArchiveError):
-        safe_extract(archive, tmp_path / "out")
-    assert not (tmp_path / "abs_target").exists()
-
-
-def test_tar_with_link_leaving_the_target_is_refused(tmp_path: Path) -> None:
-    link = tarfile.TarInfo("pkg/escape")
-    link.type = tarfile.SYMTYPE
-    link.linkname = "../../outside"
-    with pytest.raises(UnsafeArchiveError):
-        safe_extract(_tar_with(tmp_path / "link.tgz", link), tmp_path / "out")
-
-
-def test_tar_with_hard_link_leaving_the_target_is_refused(tmp_path: Path) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_text("do not touch")
-    link = tarfile.TarInfo("pkg/hard")
-    link.type = tarfile.LNKTYPE
-    link.linkname = str(secret)
-    with pytest.raises(UnsafeArchiveError):
-        safe_extract(_tar_with(tmp_path / "hard.tgz", link), tmp_path / "out")
-    relative = tarfile.TarInfo("pkg/hard")
-    relative.type = tarfile.LNKTYPE
-    relative.linkname = "../../secret.txt"
-    with pytest.raises(UnsafeArchiveError):
-        safe_extract(_tar_with(tmp_path / "hard2.tgz", relative), tmp_path / "out2")
-    assert secret.read_text() == "do not touch"
-    assert not any(p.is_file() for p in (tmp_path / "out").rglob("*"))
-
-
-def test_tar_with_device_file_is_refused(tmp_path: Path) -> None:
-    device = tarfile.TarInfo("pkg/null")
-    device.type = tarfile.CHRTYPE
-    with pytest.raises(UnsafeArchiveError):
-        safe_extract(_tar_with(tmp_path / "dev.tgz", device), tmp_path / "out")
-
-
-def test_tar_with_symlink_to_an_absolute_path_is_refused(tmp_path: Path) -> None:
-    link = tarfile.TarInfo("pkg/passwd")
-    link.type = tarfile.SYMTYPE
-    link.linkname = "/etc/passwd"
-    with pytest.raises(UnsafeArchiveError):
-        safe_extract(_tar_with(tmp_path / "abslink.tgz", link), tmp_path / "out")
-
-
-def test_zip_cannot_carry_hard_links(tmp_path: Path) -> None:
-    """Zip has no hard-link member type: a 'link' is stored as a plain file with that text."""
-    archive = tmp_path / "plain.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("pkg/hard", "/etc/passwd")
-    out = safe_extract(archive, tmp_path / "out")
-    assert (out / "pkg" / "hard").read_text() == "/etc/passwd"
-    assert not (out / "pkg" / "hard").is_symlink()
-
-
-def test_zip_with_parent_traversal_is_refused(tmp_path: Path) -> None:
-    archive = tmp_path / "evil.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("../evil.txt", "boom")
-    with pytest.raises(UnsafeArchiveError, match="outside"):
-        safe_extract(archive, tmp_path / "out")
-    assert not (tmp_path / "evil.txt").exists()
-
-
-def test_zip_with_absolute_path_is_refused(tmp_path: Path) -> None:
-    archive = tmp_path / "abs.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr(zipfile.ZipInfo("/etc/evil.txt"), "boom")
-    with pytest.raises(UnsafeArchiveError, match="absolute"):
-        safe_extract(archive, tmp_path / "out")
-
-
-def test_zip_with_symlink_is_refused(tmp_path: Path) -> None:
-    archive = tmp_path / "link.zip"
-    info = zipfile.ZipInfo("pkg/link")
-    info.external_attr = (0o120777 << 16)
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr(info, "/etc/passwd")
-    with pytest.raises(UnsafeArchiveError, match="symbolic link"):
-        safe_extract(archive, tmp_path / "out")
-
-
-def test_not_an_archive_is_refused(tmp_path: Path) -> None:
-    junk = tmp_path / "junk.zip"
-    junk.write_bytes(b"definitely not an archive")
-    with pytest.raises(UnsafeArchiveError, match="not a zip or tar"):
-        safe_extract(junk, tmp_path / "out")
-
-
-def test_good_zip_extracts(tmp_path: Path, image_tree: Path) -> None:
-    archive = Path(shutil.make_archive(str(tmp_path / "pets"), "zip", image_tree.parent, "pets"))
-    out = safe_extract(archive, tmp_path / "out")
-    assert datasets.count_images(out / "pets")["train/cats"] == 6
-
-
-# --- subsets --------------------------------------------------------------------
-
-
-def test_subset_is_deterministic_and_capped(data_root: Path, image_tree: Path) -> None:
-    view = subset_per_class(image_tree, 4, seed=1)
-    assert view.counts == {f"{s}/{c}": 4 for s in ("train", "validation") for c in ("cats", "dogs")}
-    again = subset_per_class(image_tree, 4, seed=1)
-    files = sorted(p.name for p in view.path.rglob("*.jpg"))
-    assert files == sorted(p.name for p in again.path.rglob("*.jpg"))
-    other = subset_per_class(image_tree, 4, seed=2)
-    assert other.path != view.path
-    assert view.path.is_relative_to(data_root)
-
-
-def test_subset_keeps_layout_and_never_touches_source(data_root: Path, image_tree: Path) -> None:
-    before = {p: p.read_bytes() for p in image_tree.rglob("*") if p.is_file()}
-    view = subset_per_class(image_tree, 2)
-    assert sorted(p.relative_to(view.path).as_posix() for p in view.path.glob("*/*")) == [
-        "train/cats", "train/dogs", "validation/cats", "validation/dogs",
-    ]
-    assert {p: p.read_bytes() for p in image_tree.rglob("*") if p.is_file()} == before
-
-
-def test_subset_none_keeps_all(data_root: Path, image_tree: Path) -> None:
-    assert sum(subset_per_class(image_tree, None).counts.values()) == 24
-
-
-def test_subset_skips_bad_and_converts_odd_images(data_root: Path, tmp_path: Path) -> None:
-    root = tmp_path / "flowers"
-    for i in range(3):
-        write_rgb(root / "daisy" / f"{i}.jpg", seed=i)
-    (root / "daisy" / "empty.jpg").write_bytes(b"")
-    Image.new("CMYK", (8, 8)).save(root / "daisy" / "cmyk.jpg")
-    view = subset_per_class(root, None)
-    assert view.counts == {"daisy": 4}
-    assert [name for name, _ in view.skipped] == ["daisy/empty.jpg"]
-    assert view.converted == [("daisy/cmyk.jpg", "CMYK")]
-    assert (view.path / "daisy" / "cmyk.png").is_file()
-    assert "1 unreadable skipped" in view.summary()
-    assert (root / "daisy" / "empty.jpg").exists()  # the user's file is untouched
-
-
-def test_subset_reads_with_image_dataset_from_directory(data_root: Path, image_tree: Path) -> None:
-    import keras
-
-    view = subset_per_class(image_tree, 3)
-    ds = keras.utils.image_dataset_from_directory(
-        view.path / "train", image_size=(8, 8), batch_size=4, shuffle=False
-    )
-    assert ds.class_names == ["cats", "dogs"]
-    assert sum(int(x.shape[0]) for x, _ in ds) == 6
-
-
-def test_subset_argument_errors(data_root: Path, tmp_path: Path, image_tree: Path) -> None:
-    with pytest.raises(ValueError, match="per_class"):
-        subset_per_class(image_tree, 0)
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="No class folders"):
-        subset_per_class(tmp_path / "empty", 3)
-
-
-@pytest.mark.skipif(
-    not (ASSETS / "datasets" / "cats_and_dogs_filtered").is_dir(), reason="needs ../shared/assets"
-)
-def test_subset_of_the_real_cats_and_dogs(data_root: Path) -> None:
-    real = ASSETS / "datasets" / "cats_and_dogs_filtered"
-    (data_root / "cats_and_dogs_filtered").symlink_to(real)
-    view = subset_per_class(get_dataset("cats_and_dogs_filtered"), 5)
-    assert view.counts["train/cats"] == 5 and view.counts["validation/dogs"] == 5
-    assert not view.skipped

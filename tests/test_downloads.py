@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import datasets
-from course_utils.datasets import ChecksumError, DownloadError, get_dataset, get_file
+from course_utils import datasets, folders
+from course_utils.archives import ChecksumError, DownloadError
+from course_utils.datasets import get_dataset, get_file
 
 ROOT = Path(__file__).parents[1]
 
@@ -48,7 +49,7 @@ def server() -> Iterator[Server]:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:  # the name http.server calls
             state.requests += 1
             body, half = state.payload, len(state.payload) // 2
             self.send_response(200)
@@ -129,7 +130,7 @@ def test_cut_off_download_is_discarded_and_the_next_run_completes(
     assert _cache_files(data_root) == []
     server.mode = "full"
     folder = get_dataset("flower_photos")
-    assert datasets.count_images(folder) == {"cats": 6, "dogs": 6}
+    assert folders.count_images(folder) == {"cats": 6, "dogs": 6}
 
 
 def test_cut_off_download_without_a_length_is_caught_by_the_size_check(
@@ -197,7 +198,7 @@ def test_a_killed_download_leaves_no_file_a_later_run_trusts(
     server.mode = "full"
     _register(monkeypatch, spec)
     folder = get_dataset("flower_photos")
-    assert datasets.count_images(folder) == {"cats": 6, "dogs": 6}
+    assert folders.count_images(folder) == {"cats": 6, "dogs": 6}
     leftovers = [p.name for p in (data_root / "downloads").iterdir() if p.name.startswith(".part")]
     assert leftovers == []  # the killed run's staging folder was cleaned up
 
@@ -220,7 +221,7 @@ def test_two_processes_fetching_at_once_download_once(
         assert proc.returncode == 0, err[-2000:]
         assert f"FOLDER {data_root / 'flower_photos'}" in out
     assert server.requests == 1
-    assert datasets.count_images(data_root / "flower_photos") == {"cats": 6, "dogs": 6}
+    assert folders.count_images(data_root / "flower_photos") == {"cats": 6, "dogs": 6}
     assert _cache_files(data_root) == sorted(
         ["downloads/flower_photos.tgz"]
         + [f"flower_photos/{p.relative_to(image_tree / 'train').as_posix()}"

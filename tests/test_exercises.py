@@ -1,8 +1,27 @@
+"""Every lesson's exercises in one place: right answers pass, known wrong ones are explained.
+
+The framework first (``Exercise``, ``close_to``, ``equals``), then lesson by lesson.
+"""
+
 from __future__ import annotations
 
-import pytest
+import importlib
 
-from course_utils.exercises import Exercise, close_to, equals
+import pytest
+from helpers import needs_imagenet_weights, tiny_base
+
+from course_utils import transfer
+from course_utils.exercises import (
+    Exercise,
+    close_to,
+    equals,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+)
+
+needs_mobilenet_v2_weights = needs_imagenet_weights("MobileNetV2")
 
 
 @pytest.fixture
@@ -51,3 +70,152 @@ def test_hint_and_solution(ex: Exercise, capsys: pytest.CaptureFixture[str]) -> 
 def test_close_to_and_equals() -> None:
     assert close_to(0.5, 0.01)(0.505) and not close_to(0.5, 0.001)(0.505)
     assert equals((2, 3))([2, 3]) and not equals((2, 3))((3, 2))
+
+
+# --- lesson 03
+
+
+def test_lesson03_answers_are_computed_by_keras() -> None:
+    assert lesson03.conv_params(3, 64, 128) == (3 * 3 * 64 * 128 + 128) == 73_856
+    assert lesson03.conv_params(3, 64, 128, use_bias=False) == 73_728
+    assert lesson03.stack_output_shape() == (7, 7, 32)
+    assert lesson03.se_block_params(256, 16) == 8_464
+    assert lesson03.residual_unit_params(64, 128, 2) == (230_144, 768)
+    assert sum(lesson03.residual_unit_params(64, 128, 2)) == 230_912  # ResNet-34, unit 4
+
+
+@pytest.mark.parametrize(
+    ("exercise", "right", "wrong", "message"),
+    [
+        (lesson03.ex1, 73_856, 73_728, "bias"),
+        (lesson03.ex1, 73_856, 1_280, "all 64 input maps"),
+        (lesson03.ex2, (7, 7, 32), (8, 8, 32), "valid"),
+        (lesson03.ex2, [7, 7, 32], (1, 7, 7, 32), "batch"),
+        (lesson03.ex3, 8_464, 8_192, "biases"),
+        (lesson03.ex4, (230_144, 768), (230_144, 512), "2 statistics"),
+        (lesson03.ex4, (230_144, 768), (230_144 - 8_192 - 256, 768), "skip path"),
+    ],
+)
+def test_lesson03_accepts_right_and_explains_wrong(
+    exercise, right, wrong, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert exercise.check(right) is True
+    assert "✅" in capsys.readouterr().out
+    assert exercise.check(wrong) is False
+    assert message in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise", [lesson03.ex1, lesson03.ex2, lesson03.ex3, lesson03.ex4])
+def test_lesson03_handles_no_answer_and_garbage(
+    exercise, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert exercise.check(...) is False
+    assert "No answer yet" in capsys.readouterr().out
+    assert exercise.check("not a number") is False
+    assert exercise.check(12) is False
+    exercise.hint()
+    exercise.solution()
+    out = capsys.readouterr().out
+    assert "Hint" in out and "Solution" in out
+
+
+def test_lesson03_solutions_are_right(capsys: pytest.CaptureFixture[str]) -> None:
+    for exercise in (lesson03.ex1, lesson03.ex2, lesson03.ex3, lesson03.ex4):
+        scope: dict = {}
+        exec(exercise.solution_text, scope)  # our own solution text
+        assert exercise.check(scope["answer"]), exercise.name
+
+
+# --- lesson 04
+
+
+def test_lesson04_exercise_1_preprocessing_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    right = {"ResNet50": "caffe", "InceptionV3": "tf", "DenseNet121": "torch", "VGG16": "caffe"}
+    assert lesson04.ex1.check(right)
+    assert not lesson04.ex1.check({**right, "DenseNet121": "tf"})
+    assert "DenseNet121" in capsys.readouterr().out
+    assert not lesson04.ex1.check({"ResNet50": "caffe"})
+    assert "InceptionV3" in capsys.readouterr().out
+    assert not lesson04.ex1.check("caffe")
+    assert not lesson04.ex1.check(...)
+
+
+@needs_mobilenet_v2_weights
+def test_lesson04_exercise_2_top1_of_the_parrot(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.ex2.check("Macaw")
+    assert "'macaw'" in capsys.readouterr().out
+    assert not lesson04.ex2.check("parrot")
+
+
+def test_lesson04_exercise_3_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.ex3.check([96, 160, 224])
+    assert not lesson04.ex3.check([96, 150, 160, 224])
+    assert "[150]" in capsys.readouterr().out
+    assert not lesson04.ex3.check([96])
+    assert not lesson04.ex3.check(224)
+
+
+def test_lesson04_exercise_4_extractor_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson04.ex4.check(2_257_984)
+    assert not lesson04.ex4.check(3_538_984)
+    assert "head" in capsys.readouterr().out
+    assert not lesson04.ex4.check("many")
+
+
+# --- lessons 05 and 06
+
+
+def test_lesson05_exercises(capsys) -> None:
+    assert lesson05.ex1.check(6405)
+    assert not lesson05.ex1.check(6400)
+    assert "bias" in capsys.readouterr().out
+    assert not lesson05.ex1.check(160_005)
+    assert lesson05.ex2.check(5_898_497)
+    assert not lesson05.ex2.check(5_898_368)
+    assert lesson05.ex3.check(lambda img: img[..., ::-1])
+    assert not lesson05.ex3.check(lambda img: img)
+    assert not lesson05.ex3.check(lambda img: img[..., [1, 0, 2]])
+    assert not lesson05.ex3.check(42)
+    assert not lesson05.ex3.check(...)
+
+
+def test_lesson06_exercises(capsys) -> None:
+    expected = transfer.unfreeze_from(tiny_base(), 120)
+    assert lesson06.ex1.check(expected)
+    assert not lesson06.ex1.check(transfer.MOBILENET_V2_LAYERS - 120)
+    assert "only layers with weights" in capsys.readouterr().out
+    assert lesson06.ex2.check((10, 15))
+    assert not lesson06.ex2.check((10, 5))
+    assert lesson06.ex3.check(1e-5)
+    assert not lesson06.ex3.check(0.2)
+    assert not lesson06.ex3.check(1e-9)
+
+
+# --- lessons 07 and 08
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("lesson07", "ex1"), ("lesson07", "ex2"), ("lesson07", "ex3"), ("lesson08", "ex1"),
+     ("lesson08", "ex2"), ("lesson08", "ex3"), ("lesson08", "ex4")],
+)
+def test_exercise_solutions_pass_and_wrong_answers_fail(module: str, name: str) -> None:
+    ex = getattr(importlib.import_module(f"course_utils.exercises.{module}"), name)
+    scope: dict = {}
+    exec(ex.solution_text, scope)
+    assert ex.check(scope["answer"]) is True
+    assert ex.check(...) is False
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "wrong"),
+    [("lesson07", "ex1", 0.04), ("lesson07", "ex2", (0.3, 0.2, 0.7, 0.6)),
+     ("lesson07", "ex3", lambda a, b: 1.0), ("lesson07", "ex3", "not a function"),
+     ("lesson08", "ex1", (10, 15)), ("lesson08", "ex2", (16, 16, 32)),
+     ("lesson08", "ex3", [0, 1, 3, 2]), ("lesson08", "ex4", 13 * 13 * (5 * 5 + 20))],
+)
+def test_exercise_wrong_answers(module: str, name: str, wrong: object,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    ex = getattr(importlib.import_module(f"course_utils.exercises.{module}"), name)
+    assert ex.check(wrong) is False
+    assert "Not yet" in capsys.readouterr().out

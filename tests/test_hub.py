@@ -148,7 +148,7 @@ def test_hub_layer_works_in_a_keras_3_sequential(feature_vector: Path, images: n
     assert not layer.trainable and layer.weights == []
     assert len(model.trainable_weights) == 2  # only the new Dense layer learns
     mnv2_base = get_backbone("MobileNetV2").build(weights=None, include_top=False, pooling="avg")
-    assert layer.count_hub_parameters() == mnv2_base.count_params() == 2_257_984
+    assert layer.saved_model_param_count() == mnv2_base.count_params() == 2_257_984
 
 
 def test_hub_layer_trains_only_the_new_head(feature_vector: Path, images: np.ndarray) -> None:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from course_utils import profiles
@@ -57,3 +60,65 @@ def test_reduced_profiles_are_smaller_than_full() -> None:
     assert smoke.images_per_class < workshop.images_per_class
     assert full.images_per_class is None
     assert smoke.epochs <= workshop.epochs <= full.epochs
+
+
+# --- each lesson's own knobs: one home (LESSON_SETTINGS) -------------------------
+
+
+def test_every_lesson_has_the_same_knobs_in_every_profile() -> None:
+    for lesson, by_profile in profiles.LESSON_SETTINGS.items():
+        assert list(by_profile) == list(profiles.PROFILES), lesson
+        knobs = [list(settings) for settings in by_profile.values()]
+        assert all(k == knobs[0] for k in knobs), f"lesson {lesson}: {knobs}"
+
+
+def test_lesson_settings_follow_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    assert profiles.lesson_settings("05")["end_to_end_epochs"] == 10
+    assert profiles.lesson_settings("05", "smoke")["end_to_end_epochs"] == 1
+    workshop = profiles.get_profile("workshop")
+    assert profiles.lesson_settings("05", workshop)["end_to_end_epochs"] == 2
+
+
+def test_lesson_settings_are_copies_with_overrides() -> None:
+    mine = profiles.lesson_settings("07", "smoke", head_epochs=9)
+    mine["n_train"] = -1
+    assert mine["head_epochs"] == 9
+    expected = {"n_train": 64, "n_test": 32, "head_epochs": 2}
+    assert profiles.lesson_settings("07", "smoke") == expected
+
+
+def test_lesson_settings_errors_name_the_fix() -> None:
+    with pytest.raises(KeyError, match="lessons with their own knobs: 03, 04"):
+        profiles.lesson_settings("99", "smoke")
+    with pytest.raises(KeyError, match=r"no knob \['epoch'\]; it has"):
+        profiles.lesson_settings("03", "smoke", epoch=3)
+    with pytest.raises(profiles.UnknownProfileError, match="Valid profiles"):
+        profiles.lesson_settings("03", "fast")
+
+
+def test_lesson_table_marks_the_active_profile() -> None:
+    lines = profiles.lesson_table("05", "full").splitlines()
+    assert lines[0].split() == ["knob", "smoke", "workshop", "full*"]
+    assert lines[2].split() == ["end_to_end_epochs", "1", "2", "10"]
+
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lessons_read_their_knobs_from_the_one_home(path: Path) -> None:
+    """A lesson's knob cell shows LESSON_SETTINGS[its number]; no lesson keeps its own copy."""
+    code = [
+        "".join(c["source"])
+        for c in json.loads(path.read_text())["cells"]
+        if c["cell_type"] == "code"
+    ]
+    number = path.name[:2]
+    own = f'LESSON = lesson_settings("{number}", P)'
+    assert not any('"smoke":' in c or "'smoke':" in c for c in code), "knobs belong in profiles.py"
+    if number in profiles.LESSON_SETTINGS:
+        assert sum(own in c for c in code) == 1, f"{path.name}: the knob cell needs {own}"
+        assert any(f'lesson_table("{number}", P)' in c for c in code)
+    else:
+        assert not any("lesson_settings(" in c for c in code)

@@ -1,4 +1,4 @@
-"""Tests of course_utils.transfer (lessons 05-06) and the lessons' exercise checkers."""
+"""Tests of course_utils.transfer (lessons 05-06): bases, heads, unfreezing, histories."""
 
 from __future__ import annotations
 
@@ -7,105 +7,17 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-from helpers import write_rgb
+from helpers import TINY, image_batches, tiny_base
 
 from course_utils import datasets, transfer
+from course_utils.architectures import count_params
 
-TINY = 32  # the smallest input MobileNetV2 accepts: fast models with the real layer structure
-
-
-def tiny_base(**kwargs) -> keras.Model:
-    """MobileNetV2 (random weights, alpha 0.35) at 32x32: all 154 layers, little compute."""
-    return keras.applications.MobileNetV2(
-        input_shape=(TINY, TINY, 3), include_top=False, weights=None, alpha=0.35,
-        name="mobilenet_v2", **kwargs,
-    )
-
-
-def image_batches(n: int = 6, batch: int = 4, seed: int = 0) -> tf.data.Dataset:
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 255, (n, TINY, TINY, 3)).astype("float32")
-    y = np.arange(n) % 2
-    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch)
-
-
-@pytest.fixture
-def flat_tree(tmp_path: Path) -> Path:
-    """``flowers/{a,b,c}/`` with 10 small JPEGs per class (no train/validation split)."""
-    root = tmp_path / "flowers"
-    for cls in ("a", "b", "c"):
-        for i in range(10):
-            write_rgb(root / cls / f"{cls}{i}.jpg", seed=i)
-    return root
-
-
-def _labels(ds: tf.data.Dataset) -> list[int]:
-    return [int(v) for _, y in ds for v in y.numpy()]
-
-
-# --- data pipelines ---------------------------------------------------------------------
-
-
-def test_make_splits_carves_test_from_validation(image_tree: Path) -> None:
-    splits = transfer.make_splits(image_tree, 24, 5, seed=1)
-    assert splits.class_names == ["cats", "dogs"]
-    assert splits.counts == {"train": 12, "val": 10, "test": 2}
-    val, test = set(splits.files["val"]), set(splits.files["test"])
-    assert not val & test
-    assert all("/validation/" in p for p in val | test)
-    assert all("/train/" in p for p in splits.files["train"])
-    images, labels = next(iter(splits.train))
-    assert images.shape == (5, 24, 24, 3) and images.dtype == tf.float32
-    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 255.0
-    assert sum(len(y) for _, y in splits.train) == 12
-    assert len(_labels(splits.val)) == 10 and len(_labels(splits.test)) == 2
-    # The same seed gives the same test files; the test order is stable between passes.
-    again = transfer.make_splits(image_tree, 24, 5, seed=1)
-    assert again.files["test"] == splits.files["test"]
-    assert _labels(splits.test) == _labels(splits.test)
-    assert "train: 12, val: 10, test: 2" in splits.summary()
-
-
-def test_make_splits_holds_out_from_a_flat_folder(flat_tree: Path) -> None:
-    splits = transfer.make_splits(flat_tree, 16, 4, seed=3, val_fraction=0.2, test_fraction=0.2)
-    assert splits.class_names == ["a", "b", "c"]
-    assert splits.counts == {"train": 24, "val": 5, "test": 1}
-    files = splits.files
-    assert not set(files["train"]) & set(files["val"] + files["test"])
-    assert not set(files["val"]) & set(files["test"])
-    # The test labels match the folders of the test files, on every pass.
-    expected = [splits.class_names.index(Path(p).parent.name) for p in files["test"]]
-    assert _labels(splits.test) == expected == _labels(splits.test)
-    expected_val = [splits.class_names.index(Path(p).parent.name) for p in files["val"]]
-    assert _labels(splits.val) == expected_val
-
-
-def test_make_splits_training_order_changes_between_epochs(flat_tree: Path) -> None:
-    splits = transfer.make_splits(flat_tree, 8, 24, seed=0)
-    first, second = _labels(splits.train), _labels(splits.train)
-    assert sorted(first) == sorted(second) and first != second
-
-
-def test_make_splits_errors(tmp_path: Path, flat_tree: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="No image folder"):
-        transfer.make_splits(tmp_path / "missing", 16, 4)
-    with pytest.raises(ValueError, match="val_fraction"):
-        transfer.make_splits(flat_tree, 16, 4, val_fraction=1.0)
-    with pytest.raises(ValueError, match="test_fraction"):
-        transfer.make_splits(flat_tree, 16, 4, test_fraction=0.0)
-    small = tmp_path / "small"
-    for cls in ("a", "b"):
-        for i in range(3):
-            write_rgb(small / cls / f"{i}.jpg", seed=i)
-    with pytest.raises(ValueError, match="too few images"):
-        transfer.make_splits(small, 16, 2, val_fraction=0.2)
+# --- the backbone's preprocessing and augmentation -------------------------------
 
 
 def test_preprocessing_layer_matches_preprocess_input() -> None:
@@ -120,41 +32,6 @@ def test_augmentation_only_acts_while_training() -> None:
     aug = transfer.augmentation(seed=1)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(aug(x, training=False)), x)
     assert not np.allclose(keras.ops.convert_to_numpy(aug(x, training=True)), x)
-
-
-# --- feature caching --------------------------------------------------------------------
-
-
-def test_extract_features_equals_running_the_base() -> None:
-    base = tiny_base()
-    prep = transfer.mobilenet_v2_preprocessing()
-    ds = image_batches(n=7, batch=3)  # a smaller last batch on purpose
-    feats, labels = transfer.extract_features(base, ds, preprocess=prep, verbose=0)
-    x = np.concatenate([b.numpy() for b, _ in ds])
-    expected = keras.ops.convert_to_numpy(base(prep(x), training=False))
-    assert feats.shape == (7, 1, 1, 1280) and labels.tolist() == [0, 1, 0, 1, 0, 1, 0]
-    np.testing.assert_allclose(feats, expected, rtol=1e-4, atol=1e-4)
-
-
-def test_extract_features_without_preprocessing_and_progress_bar(capsys) -> None:
-    base = tiny_base()
-    ds = image_batches(n=4, batch=2)
-    feats, _ = transfer.extract_features(base, ds, verbose=1)
-    x = np.concatenate([b.numpy() for b, _ in ds])
-    np.testing.assert_allclose(
-        feats, keras.ops.convert_to_numpy(base(x, training=False)), rtol=1e-4, atol=1e-4
-    )
-    assert "2/2" in capsys.readouterr().out
-
-
-def test_extract_features_errors() -> None:
-    base = tiny_base()
-    empty = image_batches().take(0)
-    with pytest.raises(ValueError, match="empty"):
-        transfer.extract_features(base, empty, verbose=0)
-    images_only = image_batches().map(lambda x, y: x)
-    with pytest.raises(ValueError, match=r"\(images, labels\)"):
-        transfer.extract_features(base, images_only, verbose=0)
 
 
 # --- heads and models -------------------------------------------------------------------
@@ -200,36 +77,12 @@ def test_build_frozen_model_freezes_and_runs_batchnorm_in_inference_mode() -> No
     prep = transfer.mobilenet_v2_preprocessing()
     model = transfer.build_frozen_model(base, head, preprocess=prep)
     assert base.trainable is False
-    assert transfer.count_params(model.trainable_weights) == head.count_params() == 1280 * 3 + 3
+    assert count_params(model).trainable == head.count_params() == 1280 * 3 + 3
     # training=True must not switch the base's BatchNorm to batch statistics.
     x = np.random.default_rng(0).uniform(0, 255, (4, TINY, TINY, 3)).astype("float32")
     train_mode = keras.ops.convert_to_numpy(model(x, training=True))
     infer_mode = keras.ops.convert_to_numpy(model(x, training=False))
     np.testing.assert_allclose(train_mode, infer_mode, atol=1e-5)
-
-
-def test_find_base() -> None:
-    base = tiny_base()
-    model = transfer.build_frozen_model(base, transfer.gap_head(base.output.shape[1:], 2))
-    assert transfer.find_base(model) is base
-    flat = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    with pytest.raises(ValueError, match="no nested model"):
-        transfer.find_base(flat)
-
-
-def test_compile_classifier_picks_the_loss() -> None:
-    binary = transfer.compile_classifier(transfer.gap_head((2, 2, 8), 2), 2, learning_rate=0.01)
-    assert isinstance(binary.loss, keras.losses.BinaryCrossentropy)
-    assert isinstance(binary.optimizer, keras.optimizers.Adam)
-    assert float(binary.optimizer.learning_rate) == pytest.approx(0.01)
-    multi = transfer.compile_classifier(transfer.gap_head((2, 2, 8), 4), 4, optimizer="nadam")
-    assert isinstance(multi.loss, keras.losses.SparseCategoricalCrossentropy)
-    assert isinstance(multi.optimizer, keras.optimizers.Nadam)
-    sgd = keras.optimizers.SGD(learning_rate=0.5)
-    third = transfer.compile_classifier(transfer.gap_head((2, 2, 8), 2), 2, optimizer=sgd)
-    assert third.optimizer is sgd
-    with pytest.raises(ValueError, match="at least 2"):
-        transfer.compile_classifier(binary, 1)
 
 
 def test_predicted_classes() -> None:
@@ -300,7 +153,8 @@ def test_fine_tuning_changes_only_the_unfrozen_layers() -> None:
         preprocess=transfer.mobilenet_v2_preprocessing(),
     )
     transfer.unfreeze_from(base, 100)
-    transfer.compile_classifier(model, 2, learning_rate=1e-2)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-2),
+                  loss=keras.losses.BinaryCrossentropy())
     before = {w.path: w.numpy().copy() for w in base.weights}
     model.fit(image_batches(n=8, batch=4), epochs=1, verbose=0)
     changed = {w.path for w in base.weights
@@ -327,7 +181,7 @@ def test_save_load_round_trip_gives_identical_predictions(tmp_path: Path) -> Non
     model.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
-    assert transfer.find_base(loaded).name == "mobilenet_v2"
+    assert isinstance(loaded.get_layer("mobilenet_v2"), keras.Model)
     assert not loaded.get_layer("mobilenet_v2").trainable
 
 
@@ -340,25 +194,7 @@ def test_safe_mode_refuses_a_lambda_layer(tmp_path: Path) -> None:
         keras.models.load_model(path, safe_mode=True)
 
 
-# --- measuring --------------------------------------------------------------------------
-
-
-def test_epoch_timer_records_each_epoch() -> None:
-    model = transfer.compile_classifier(transfer.gap_head((2, 2, 4), 2), 2)
-    timer = transfer.EpochTimer()
-    x = np.zeros((4, 2, 2, 4), "float32")
-    model.fit(x, np.array([0, 1, 0, 1]), epochs=3, callbacks=[timer], verbose=0)
-    assert len(timer.seconds) == 3 and all(s > 0 for s in timer.seconds)
-
-
-def test_peak_rss_sees_a_large_allocation() -> None:
-    with transfer.PeakRSS(interval=0.005) as mem:
-        block = np.ones(64 * 2**20 // 8)  # 64 MB, written so the pages are resident
-        time.sleep(0.05)
-    assert block.sum() > 0
-    assert mem.peak_mb - mem.start_mb > 40
-    assert transfer.lifetime_peak_rss_mb() >= mem.peak_mb * 0.9
-    assert transfer.rss_mb() > 0
+# --- merging histories -----------------------------------------------------------------
 
 
 def test_merge_histories() -> None:
@@ -391,7 +227,8 @@ MIRRORED_SCRIPT = textwrap.dedent(
     with strategy.scope():
         model = keras.models.load_model(sys.argv[1], safe_mode=True, compile=False)
         transfer.unfreeze_from(model.get_layer("mobilenet_v2"), 100)
-        transfer.compile_classifier(model, 2, learning_rate=1e-5)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-5),
+                      loss=keras.losses.BinaryCrossentropy())
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 255, (16, 32, 32, 3)).astype("float32")
     ds = tf.data.Dataset.from_tensor_slices((x, np.arange(16) % 2)).batch(8)
@@ -445,44 +282,11 @@ def test_real_mobilenet_v2_shapes_and_counts() -> None:
     base = transfer.mobilenet_v2_base(160)
     assert base.output.shape == (None, 5, 5, 1280)
     assert base.count_params() == 2_257_984
-    assert transfer.count_params(base.trainable_weights) == 0
+    assert count_params(base).trainable == 0
     model = transfer.build_frozen_model(
         base, transfer.gap_head(base.output.shape[1:], 2),
         preprocess=transfer.mobilenet_v2_preprocessing(),
     )
-    assert transfer.count_params(model.trainable_weights) == 1_281
+    assert count_params(model).trainable == 1_281
     assert model.count_params() == 2_259_265
     assert transfer.mobilenet_v2_base(192).output.shape == (None, 6, 6, 1280)
-
-
-# --- exercises --------------------------------------------------------------------------
-
-
-def test_lesson05_exercises(capsys) -> None:
-    from course_utils.exercises import lesson05
-
-    assert lesson05.ex1.check(6405)
-    assert not lesson05.ex1.check(6400)
-    assert "bias" in capsys.readouterr().out
-    assert not lesson05.ex1.check(160_005)
-    assert lesson05.ex2.check(5_898_497)
-    assert not lesson05.ex2.check(5_898_368)
-    assert lesson05.ex3.check(lambda img: img[..., ::-1])
-    assert not lesson05.ex3.check(lambda img: img)
-    assert not lesson05.ex3.check(lambda img: img[..., [1, 0, 2]])
-    assert not lesson05.ex3.check(42)
-    assert not lesson05.ex3.check(...)
-
-
-def test_lesson06_exercises(capsys) -> None:
-    from course_utils.exercises import lesson06
-
-    expected = transfer.unfreeze_from(tiny_base(), 120)
-    assert lesson06.ex1.check(expected)
-    assert not lesson06.ex1.check(transfer.MOBILENET_V2_LAYERS - 120)
-    assert "only layers with weights" in capsys.readouterr().out
-    assert lesson06.ex2.check((10, 15))
-    assert not lesson06.ex2.check((10, 5))
-    assert lesson06.ex3.check(1e-5)
-    assert not lesson06.ex3.check(0.2)
-    assert not lesson06.ex3.check(1e-9)

@@ -15,7 +15,7 @@ def _pool_shape(answer: object) -> bool | tuple[bool, str]:
     expected = keras.layers.MaxPool2D(pool_size=3, strides=2).compute_output_shape(
         (None, 32, 32, 16)
     )[1:]
-    got = tuple(int(v) for v in answer)  # type: ignore[union-attr]
+    got = tuple(int(v) for v in answer)
     if got == tuple(expected):
         return True
     if len(got) == 3 and got[2] != 16:

@@ -59,7 +59,7 @@ def _sizes(answer: object) -> bool | tuple[bool, str]:
         except InputSizeError:
             pass
     try:
-        given = sorted(int(s) for s in answer)  # type: ignore[union-attr]
+        given = sorted(int(s) for s in answer)
     except (TypeError, ValueError):
         return False, "Give a list of sizes, e.g. [96, 224]."
     if given == expected:
@@ -73,9 +73,9 @@ def _sizes(answer: object) -> bool | tuple[bool, str]:
 def _feature_params(answer: object) -> bool | tuple[bool, str]:
     base = get_backbone("MobileNetV2").build(weights=None, include_top=False, pooling="avg")
     expected = base.count_params()
-    if int(answer) == expected:  # type: ignore[call-overload]
+    if int(answer) == expected:
         return True
-    if int(answer) == 3_538_984:  # type: ignore[call-overload]
+    if int(answer) == 3_538_984:
         return False, "That is the full model: leave out the 1000-class head."
     return False, "Build it with weights=None and call count_params()."
 

@@ -22,7 +22,7 @@ def _trainable_layers(answer: object) -> bool | tuple[bool, str]:
 
 
 def _initial_epoch(answer: object) -> bool | tuple[bool, str]:
-    initial, epochs = (int(v) for v in answer)  # type: ignore[union-attr]
+    initial, epochs = (int(v) for v in answer)
     if (initial, epochs) == (10, 15):
         return True
     if (initial, epochs) == (10, 5):
@@ -31,7 +31,7 @@ def _initial_epoch(answer: object) -> bool | tuple[bool, str]:
 
 
 def _learning_rate(answer: object) -> bool | tuple[bool, str]:
-    rate = float(answer)  # type: ignore[arg-type]
+    rate = float(answer)
     if 1e-6 <= rate <= 1e-4:
         return True
     if rate > 1e-4:

@@ -19,7 +19,7 @@ NMS_SCORES = np.array([0.9, 0.95, 0.6, 0.8])
 
 
 def _fcn_grid(answer: object) -> bool | tuple[bool, str]:
-    got = tuple(int(v) for v in answer)  # type: ignore[attr-defined]
+    got = tuple(int(v) for v in answer)
     features = (320 // 32, 480 // 32)
     expected = (features[0] - 2, features[1] - 2)
     if got == expected:
@@ -34,7 +34,7 @@ def _transpose_shape(answer: object) -> bool | tuple[bool, str]:
 
     layer = keras.layers.Conv2DTranspose(32, 3, strides=2, padding="same")
     expected = tuple(layer.compute_output_shape((None, 16, 16, 64))[1:])
-    got = tuple(int(v) for v in answer)  # type: ignore[attr-defined]
+    got = tuple(int(v) for v in answer)
     if got == expected:
         return True
     if got[:2] == (16, 16):
@@ -46,7 +46,7 @@ def _transpose_shape(answer: object) -> bool | tuple[bool, str]:
 
 def _nms_by_hand(answer: object) -> bool | tuple[bool, str]:
     expected = boxes.non_max_suppression(NMS_BOXES, NMS_SCORES, iou_threshold=0.5).tolist()
-    got = [int(v) for v in answer]  # type: ignore[attr-defined]
+    got = [int(v) for v in answer]
     if got == expected:
         return True
     if sorted(got) == sorted(expected):
@@ -58,9 +58,9 @@ def _nms_by_hand(answer: object) -> bool | tuple[bool, str]:
 
 def _yolo_size(answer: object) -> bool | tuple[bool, str]:
     expected = 13 * 13 * 5 * (5 + 20)
-    if int(answer) == expected:  # type: ignore[call-overload]
+    if int(answer) == expected:
         return True
-    if int(answer) == 13 * 13 * (5 * 5 + 20):  # type: ignore[call-overload]
+    if int(answer) == 13 * 13 * (5 * 5 + 20):
         return False, "That is YOLOv1-style (classes per cell); here each anchor has its own."
     return False, "Grid cells x anchors x (4 box numbers + objectness + 20 class scores)."
 
