@@ -28,7 +28,9 @@ if os.environ.get("COURSE_STRICT_WARNINGS") == "1":
         "error", category=DeprecationWarning, module=r"(__main__|course_utils(\..*)?)$"
     )
 
-# TensorFlow's routine start-up notices (oneDNN, CUDA probes) are hidden; anything else shows.
-from course_utils.startup import quiet_start
+# Keras must run on TensorFlow (checked before anything imports Keras); then TensorFlow's
+# routine start-up notices (oneDNN, CUDA probes) are hidden and anything else shows.
+from course_utils.startup import check_backend, quiet_start
 
+check_backend()
 quiet_start()

@@ -124,17 +124,22 @@ def default_profile_name() -> str:
 def get_profile(name: str | None = None, **overrides: object) -> Profile:
     """Return the profile called ``name`` (default: ``$COURSE_PROFILE``, then by GPU).
 
-    Keyword arguments override single knobs, e.g. ``get_profile(epochs=3)``.
+    Keyword arguments override single knobs, e.g. ``get_profile(epochs=3)``. The
+    name is read like the environment variable: spaces around it are dropped and
+    case does not matter; a blank name counts as none.
 
     >>> get_profile("workshop", epochs=2).epochs
     2
+    >>> get_profile(" Smoke ").name
+    'smoke'
     """
-    chosen = name or os.environ.get(ENV_VAR, "").strip() or default_profile_name()
-    key = chosen.lower()
+    given = (name or "").strip()
+    chosen = given or os.environ.get(ENV_VAR, "").strip() or default_profile_name()
+    key = chosen.casefold()
     if key not in PROFILES:
         valid = ", ".join(PROFILES)
         raise UnknownProfileError(
-            f"Unknown course profile {chosen!r} (from {'the argument' if name else ENV_VAR}). "
+            f"Unknown course profile {chosen!r} (from {'the argument' if given else ENV_VAR}). "
             f"Valid profiles: {valid}. Example: export {ENV_VAR}=workshop"
         )
     profile = PROFILES[key]

@@ -13,6 +13,11 @@ student's to act on: ``tensorflow_hub`` 0.16 imports ``pkg_resources``, which
 setuptools reports as deprecated (:data:`ROUTINE_WARNINGS`). ``COURSE_TF_LOGS=1``
 turns both filters off.
 
+Before that, :func:`check_backend` makes sure Keras will run on TensorFlow:
+the lessons use ``tf.data``, TensorFlow Hub and SavedModels, so a
+``KERAS_BACKEND`` (or ``keras.json``) that picks JAX or PyTorch stops
+``import course_utils`` at once, with the fix, instead of failing lessons later.
+
     >>> is_routine("I0000 00:00:17.0 7758 port.cc:153] oneDNN custom operations are on.")
     True
     >>> is_routine("E0000 00:00:17.0 7758 dso_loader.cc:9] Could not load libcudnn.so.9")
@@ -21,13 +26,16 @@ turns both filters off.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
 import tempfile
 import warnings
+from pathlib import Path
 
 LOGS_ENV_VAR = "COURSE_TF_LOGS"
+BACKEND_ENV_VAR = "KERAS_BACKEND"
 ROUTINE = tuple(
     re.compile(p)
     for p in (
@@ -46,6 +54,59 @@ ROUTINE = tuple(
 #: (message regex, module regex) of Python warnings raised inside libraries at import time.
 ROUTINE_WARNINGS = (("pkg_resources is deprecated as an API", r"tensorflow_hub(\..*)?$"),)
 HIDDEN: list[str] = []
+
+
+class BackendError(RuntimeError):
+    """Keras is set to run on another backend than TensorFlow, which the course needs."""
+
+
+def check_backend() -> None:
+    """Refuse a Keras backend other than TensorFlow, naming the setting and the fix.
+
+    Reads what Keras will read: ``KERAS_BACKEND``, else ``"backend"`` in
+    ``$KERAS_HOME/keras.json`` (or ``~/.keras/keras.json``), or, when Keras is
+    imported already, the backend it runs. ``KERAS_BACKEND=" TensorFlow "`` is
+    rewritten as ``tensorflow`` (Keras itself would refuse the spelling).
+    ``import course_utils`` runs it before anything imports Keras.
+
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {BACKEND_ENV_VAR: "jax"}), mock.patch.dict(sys.modules):
+    ...     _ = sys.modules.pop("keras", None)  # as in a fresh kernel
+    ...     check_backend()
+    Traceback (most recent call last):
+    ...
+    course_utils.startup.BackendError: Keras is set to run on JAX (KERAS_BACKEND='jax'), ...
+    """
+    in_first_cell = (
+        f'put os.environ["{BACKEND_ENV_VAR}"] = "tensorflow" in the first cell, before '
+        "anything imports keras"
+    )
+    configured = os.environ.get(BACKEND_ENV_VAR, "").strip()
+    if "keras" in sys.modules:  # what it runs on now, whatever the settings say
+        keras = sys.modules["keras"]
+        backend = keras.config.backend() if hasattr(keras, "config") else "tensorflow"
+        source, fix = "keras was imported already", f"restart the kernel, then {in_first_cell}"
+    elif configured:
+        backend, source = configured, f"{BACKEND_ENV_VAR}={configured!r}"
+        fix = f"`unset {BACKEND_ENV_VAR}` in the shell before starting Jupyter, or {in_first_cell}"
+    else:
+        config = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "keras.json"
+        try:
+            backend = str(json.loads(config.read_text(encoding="utf-8")).get("backend") or "")
+        except (OSError, ValueError, AttributeError):
+            backend = ""  # no readable keras.json: Keras uses its default, TensorFlow
+        source = f'"backend": "{backend}" in {config}'
+        fix = f'change it to "tensorflow" there, or {in_first_cell}'
+    if backend.strip().lower() in ("tensorflow", ""):
+        if backend not in ("tensorflow", ""):
+            os.environ[BACKEND_ENV_VAR] = "tensorflow"  # Keras reads only this spelling
+        return
+    names = {"jax": "JAX", "torch": "PyTorch", "numpy": "NumPy", "openvino": "OpenVINO"}
+    raise BackendError(
+        f"Keras is set to run on {names.get(backend.lower(), backend)} ({source}), but this "
+        "course needs the TensorFlow backend: its lessons use tf.data, TensorFlow Hub and "
+        f"SavedModels. Fix: {fix}."
+    )
 
 
 def is_routine(line: str) -> bool:

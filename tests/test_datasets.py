@@ -184,6 +184,8 @@ def _register(monkeypatch: pytest.MonkeyPatch, base: str, archive: Path, sha: st
         filename=archive.name,
         sha256=sha,
         size_bytes=archive.stat().st_size,
+        class_names=["cats", "dogs"],  # what the test archive holds (6 images per class)
+        class_counts={"all": {"cats": 6, "dogs": 6}},
     )
     monkeypatch.setitem(datasets.REGISTRY, "flower_photos", info)
 
@@ -232,3 +234,297 @@ def test_get_file_downloads_once_then_uses_cache(
     assert path == data_root / "photos" / "pic.jpg" and path.read_bytes() == photo.read_bytes()
     monkeypatch.setattr(archives, "network_available", _no_network)
     assert datasets.get_file("photo_test") == path
+
+
+# --- a half-present dataset is never trusted (layout_problems) ---------------------
+
+
+def _tree_digest(root: Path) -> str:
+    """One hash of every path and file under ``root``: equal before and after = untouched."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _touch(folder: Path, n: int, stem: str = "img") -> None:
+    """``n`` empty ``.jpg`` files: the check counts names, it never decodes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"{stem}.{i}.jpg").touch()
+
+
+def _pets(root: Path, counts: dict[str, int] | None = None) -> Path:
+    """``cats_and_dogs_filtered`` with 4 images per class and split; ``counts`` overrides."""
+    counts = {"train/cats": 4, "train/dogs": 4, "validation/cats": 4, "validation/dogs": 4,
+              **(counts or {})}  # fmt: skip
+    for key, n in counts.items():
+        if n is not None:
+            _touch(root / key, n)
+    return root
+
+
+def _flowers(root: Path, counts: dict[str, int | None] | None = None) -> Path:
+    """``flower_photos`` with 4 images per class and LICENSE.txt; ``counts`` overrides."""
+    names = datasets.dataset_info("flower_photos").class_names
+    for name, n in ({n: 4 for n in names} | (counts or {})).items():
+        if n is not None:
+            _touch(root / name, n)
+    (root / "LICENSE.txt").write_text("attribution list")
+    return root
+
+
+FULL_FLOWERS = {"daisy": 633, "dandelion": 898, "roses": 641, "sunflowers": 699, "tulips": 799}
+
+# (dataset, how the cached folder is built, what the error must say)
+HALF_PRESENT = [
+    ("cats_and_dogs_filtered", lambda r: _pets(r, {"train/dogs": None, "validation/dogs": None}),
+     r"class 'dogs' is missing: no folder train/dogs/"),
+    ("cats_and_dogs_filtered", lambda r: _pets(r, {"validation/cats": None,
+                                                   "validation/dogs": None}),
+     r"split 'validation' is missing: no folder validation/"),
+    ("cats_and_dogs_filtered", lambda r: _pets(r, {"validation/dogs": 0}),
+     r"class 'dogs' has no images in validation/dogs/"),
+    ("cats_and_dogs_filtered", lambda r: _pets(r, {"validation/dogs": 1}),
+     r"validation/dogs/ has only 1 images where the other classes imply 4"),
+    ("cats_and_dogs_filtered", lambda r: _pets(r, {"train/cats": None, "train/dogs": None,
+                                                   "validation/cats": None,
+                                                   "validation/dogs": None, "cats": 4, "dogs": 4}),
+     r"(?s)split 'train' is missing.*cats/ holds 4 images but is not one of the dataset's"),
+    ("flower_photos", lambda r: _flowers(r, {"roses": None, "sunflowers": None}),
+     r"(?s)class 'roses' is missing: no folder roses/.*class 'sunflowers' is missing"),
+    ("flower_photos", lambda r: _flowers(r, {**FULL_FLOWERS, "tulips": 120}),
+     r"tulips/ has only 120 images where the other classes imply 799 \(the complete "
+     r"dataset has 799\): a copy that stopped part-way"),
+    ("flower_photos", lambda r: _pets(r),  # the other dataset's folder under this name
+     r"(?s)class 'daisy' is missing.*train/cats/ holds 4 images but is not one of the "
+     r"dataset's classes \(daisy, dandelion"),
+    ("flower_photos", lambda r: _flowers(r, {"roses copy": 4}),
+     r"roses copy/ holds 4 images but is not one of the dataset's classes"),
+    ("flower_photos", lambda r: _flowers(r, {"daisy": 700}),
+     r"daisy/ has 700 images, more than the 633 of the complete dataset"),
+    ("flower_photos", lambda r: (r / "LICENSE.txt").parent.mkdir(parents=True)
+     or (r / "LICENSE.txt").write_text("only this"),
+     r"class 'daisy' is missing"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "problem"), HALF_PRESENT, ids=[f"{n}-{i}" for i, (n, *_) in
+                                                     enumerate(HALF_PRESENT)],
+)  # fmt: skip
+def test_half_present_dataset_stops_with_what_is_missing(
+    data_root: Path, monkeypatch: pytest.MonkeyPatch, name: str, build, problem: str
+) -> None:
+    folder = data_root / name
+    build(folder)
+    before = _tree_digest(data_root)
+    monkeypatch.setattr(archives, "network_available", _no_network)
+    with pytest.raises(datasets.IncompleteDatasetError, match=problem) as err:
+        get_dataset(name)
+    message = str(err.value)
+    assert f"The copy of dataset {name!r} in {folder} is incomplete" in message
+    assert "Delete this folder and run again" in message  # the fix, and the manual one:
+    assert datasets.dataset_info(name).filename in message and str(folder) in message
+    assert not isinstance(err.value, DatasetUnavailableError)  # not taken for "offline"
+    assert _tree_digest(data_root) == before  # the student's files are left as they were
+
+
+def test_the_keras_tutorial_folder_is_checked_too(
+    data_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tutorial = datasets.keras_home() / "datasets" / "flower_photos"
+    _flowers(tutorial, {"tulips": None})
+    monkeypatch.setattr(archives, "network_available", _no_network)
+    with pytest.raises(datasets.IncompleteDatasetError, match=f"(?s){tutorial}.*'tulips'"):
+        get_dataset("flower_photos")
+
+
+# (dataset, how the cached folder is built): each is a whole copy or a per-class subset
+ACCEPTED = [
+    ("flower_photos", lambda r: _flowers(r)),  # the first N of every class
+    ("flower_photos", lambda r: _flowers(r, FULL_FLOWERS)),  # the complete dataset ...
+    ("flower_photos", lambda r: _flowers(r, {**FULL_FLOWERS, "daisy": 630})),  # ... less 3
+    ("flower_photos", lambda r: _flowers(r, {n: min(700, c) for n, c in FULL_FLOWERS.items()})),
+    ("flower_photos", lambda r: _flowers(r, {".ipynb_checkpoints": 2, "__MACOSX/daisy": 3})),
+    ("cats_and_dogs_filtered", lambda r: _pets(r, {"validation/cats": 2, "validation/dogs": 2})),
+    ("cats_and_dogs_filtered", lambda r: _pets(r) and (r / "vectorize.py").write_text("")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "build"), ACCEPTED, ids=[f"{n}-{i}" for i, (n, _) in
+                                                           enumerate(ACCEPTED)])  # fmt: skip
+def test_whole_copies_and_per_class_subsets_are_accepted(
+    data_root: Path, monkeypatch: pytest.MonkeyPatch, name: str, build
+) -> None:
+    build(data_root / name)
+    monkeypatch.setattr(archives, "network_available", _no_network)
+    assert datasets.layout_problems(name, data_root / name) == []
+    assert get_dataset(name) == data_root / name
+
+
+@pytest.mark.parametrize("name", ["cats_and_dogs_filtered", "flower_photos"])
+def test_the_offline_subsets_the_course_uses_are_accepted(data_root: Path, name: str) -> None:
+    real = ASSETS / "datasets" / name
+    if not real.is_dir():
+        pytest.skip(f"needs the offline {name} in ../shared/assets")
+    (data_root / name).symlink_to(real)  # what .ci/run does
+    assert datasets.layout_problems(name, real) == []
+    assert get_dataset(name) == data_root / name
+
+
+def test_registry_class_counts_match_names_and_totals() -> None:
+    for name in datasets.list_datasets():
+        info = datasets.dataset_info(name)
+        if info.kind != "archive":
+            continue
+        assert info.class_counts, f"{name}: layout_problems needs the complete per-class counts"
+        assert sorted(info.class_counts) == sorted(info.splits or ["all"]), name
+        for split, counts in info.class_counts.items():
+            assert list(counts) == info.class_names, (name, split)
+            assert sum(counts.values()) == info.num_images[split], (name, split)
+
+
+def test_a_download_that_is_not_the_dataset_is_not_kept(
+    data_root: Path, tmp_path: Path, http_root: tuple[Path, str], monkeypatch
+) -> None:
+    www, base = http_root
+    tree = _flowers(tmp_path / "two_flowers", {"roses": None, "sunflowers": None, "tulips": None})
+    archive = _tgz_of(tree, "flower_photos", www / "flower_photos.tgz")
+    info = replace(
+        datasets.dataset_info("flower_photos"), url=f"{base}/{archive.name}", sha256=None,
+        size_bytes=archive.stat().st_size,
+    )  # fmt: skip
+    monkeypatch.setitem(datasets.REGISTRY, "flower_photos", info)
+    with pytest.raises(datasets.IncompleteDatasetError, match="(?s)The archive .*'roses'"):
+        get_dataset("flower_photos")
+    assert not (data_root / "flower_photos").exists()
+    assert not [p for p in data_root.iterdir() if p.name.startswith(".partial-")]
+
+
+# --- settings: COURSE_DATA_DIR, names ------------------------------------------------
+
+
+def test_data_dir_strips_spaces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COURSE_DATA_DIR", f"  {tmp_path / 'cache'}\t ")
+    assert datasets.data_dir() == tmp_path / "cache"
+
+
+def test_relative_data_dir_is_resolved_and_said(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSE_DATA_DIR", " course-cache ")
+    with pytest.warns(UserWarning, match=f"relative path.*{tmp_path / 'course-cache'}"):
+        assert datasets.data_dir() == tmp_path / "course-cache"
+
+
+def _data_dir_error(monkeypatch: pytest.MonkeyPatch, value: str) -> str:
+    monkeypatch.setenv("COURSE_DATA_DIR", value)
+    with pytest.raises(datasets.DataDirError) as err:
+        get_dataset("flower_photos")  # the first call that needs the cache
+    return str(err.value)
+
+
+def test_data_dir_that_is_a_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    message = _data_dir_error(monkeypatch, str(notes))
+    assert f"{notes} (from COURSE_DATA_DIR='{notes}') is a file" in message
+    assert "os.environ['COURSE_DATA_DIR'] = " in message and "export COURSE_DATA_DIR=" in message
+    assert f"cannot be created: {notes} is a file" in _data_dir_error(
+        monkeypatch, str(notes / "cache")
+    )
+    assert notes.read_text() == "mine"
+
+
+def test_read_only_data_dir_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != shared and real_access(p, mode))
+    assert "is read-only" in _data_dir_error(monkeypatch, str(shared))
+    assert f"cannot be created: {shared} is read-only" in _data_dir_error(
+        monkeypatch, str(shared / "cache")
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_read_only_data_dir_for_real(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o555)
+    try:
+        assert "is read-only" in _data_dir_error(monkeypatch, str(shared))
+    finally:
+        shared.chmod(0o755)
+
+
+def test_default_cache_problem_names_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "xdg").write_text("")
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    with pytest.raises(datasets.DataDirError, match="from the default, as COURSE_DATA_DIR is not"):
+        datasets.data_dir()
+
+
+def test_bad_data_dir_does_not_break_import(tmp_path: Path) -> None:
+    """A wrong setting is reported when the cache is first needed, not at ``import``."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("")
+    code = (
+        "import course_utils.datasets as d, course_utils.folders, course_utils.hub\n"
+        "try:\n    d.data_dir()\nexcept d.DataDirError as err:\n    print('needed:', err)\n"
+    )
+    env = {**os.environ, "COURSE_DATA_DIR": str(notes), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(f"needed: The course's data cache {notes}")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("flower_photo", "flower_photos"), ("Flower_Photos", "flower_photos"),
+     ("cats_and_dogs", "cats_and_dogs_filtered"), ("fashion-mnist", "fashion_mnist"),
+     (" photo_cat ", "photo_cat")],
+)  # fmt: skip
+def test_misspelt_dataset_names_get_the_closest_one(typed: str, meant: str) -> None:
+    for fetch in (datasets.dataset_info, get_dataset, datasets.get_file,
+                  datasets.load_keras_dataset):  # fmt: skip
+        with pytest.raises(datasets.UnknownDatasetError) as err:
+            fetch(typed)
+        assert str(err.value).startswith(f"Unknown dataset {typed!r}. Did you mean {meant!r}?")
+        assert isinstance(err.value, KeyError)
+
+
+def test_a_name_like_none_gets_no_guess() -> None:
+    with pytest.raises(KeyError) as err:
+        datasets.dataset_info("imagenet")
+    assert "Did you mean" not in str(err.value) and "flower_photos" in str(err.value)
+
+
+# --- each kind of entry points to its own function ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fetch", "name", "says"),
+    [(get_dataset, "photo_cat", "a single file (a photo or a model, fetched with get_file), "
+                                "not an archive dataset: use get_file('photo_cat')"),
+     (get_dataset, "fashion_mnist", "a Keras dataset (loaded through "
+                                    "keras.datasets.fashion_mnist.load_data()), not an archive "
+                                    "dataset: use load_keras_dataset('fashion_mnist')"),
+     (datasets.get_file, "flower_photos", "not a single file: use get_dataset('flower_photos')"),
+     (datasets.load_keras_dataset, "photo_cat", "not a Keras dataset: use get_file('photo_cat')"),
+     (datasets.load_keras_dataset, "flower_photos", "use get_dataset('flower_photos')")],
+)  # fmt: skip
+def test_wrong_function_for_the_kind_names_the_right_one(fetch, name: str, says: str) -> None:
+    with pytest.raises(ValueError) as err:
+        fetch(name)
+    assert says in str(err.value) and "None" not in str(err.value)

@@ -92,6 +92,7 @@ def _spec(server: Server, sha: bool = True) -> dict:
         "filename": "flower_photos.tgz",
         "sha256": hashlib.sha256(server.payload).hexdigest() if sha else None,
         "size_bytes": len(server.payload),
+        "class_names": ["cats", "dogs"],  # what the test archive holds: get_dataset checks it
     }
 
 

@@ -10,6 +10,7 @@ from PIL import Image
 from course_utils.images import (
     BadImageError,
     check_image,
+    image_paths,
     load_image,
     load_images,
     sample_image,
@@ -109,3 +110,42 @@ def test_tensorflow_would_have_crashed_on_the_truncated_file(zoo: dict[str, Path
 
     with pytest.raises(tf.errors.InvalidArgumentError):
         tf.io.decode_image(tf.io.read_file(str(zoo["text"])))
+
+
+def test_load_images_takes_a_folder_or_one_file(zoo: dict[str, Path], tmp_path: Path) -> None:
+    for folder in (str(tmp_path), tmp_path):  # a str is one path, not a list of characters
+        batch, loaded, report = load_images(folder, target_size=(8, 8))
+        assert batch.shape == (4, 8, 8, 3) and len(report.bad) == 3
+        assert set(loaded) == {zoo[k] for k in ("good", "cmyk", "grey", "alpha")}
+    batch, loaded, _ = load_images(str(zoo["good"]), target_size=(8, 8))
+    assert batch.shape == (1, 8, 8, 3) and loaded == [zoo["good"]]
+
+
+@pytest.mark.parametrize(
+    ("paths", "error", "message"),
+    [
+        (42, TypeError, "a file, a folder or a list of paths, got 42"),
+        ([Path("a.jpg"), None], TypeError, "got None"),
+        ("no_such_folder", FileNotFoundError, "No such file or folder: no_such_folder"),
+    ],
+)
+def test_what_is_not_a_path_is_named(paths: object, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        load_images(paths, target_size=(8, 8))
+    with pytest.raises(error, match=message):
+        scan_images(paths)
+
+
+def test_scan_of_a_missing_folder_names_it(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="photos_from_phone"):
+        scan_images(tmp_path / "photos_from_phone")
+
+
+def test_image_paths_follow_linked_folders_but_not_loops(tmp_path: Path) -> None:
+    write_rgb(tmp_path / "elsewhere" / "cats" / "a.jpg")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "cats").symlink_to(tmp_path / "elsewhere" / "cats")
+    (tmp_path / "elsewhere" / "cats" / "back").symlink_to(tmp_path / "data")  # a loop
+    assert [p.relative_to(tmp_path).as_posix() for p in image_paths(tmp_path / "data")] == [
+        "data/cats/a.jpg"
+    ]

@@ -24,6 +24,29 @@ def test_environment_variable_selects_profile(monkeypatch: pytest.MonkeyPatch) -
     assert get_profile().name == "workshop"
 
 
+@pytest.mark.parametrize(
+    ("typed", "name"), [(" Smoke ", "smoke"), ("WORKSHOP", "workshop"), ("\tFull\n", "full")]
+)
+def test_argument_is_read_like_the_environment_variable(
+    monkeypatch: pytest.MonkeyPatch, typed: str, name: str
+) -> None:
+    assert get_profile(typed).name == name
+    monkeypatch.setenv("COURSE_PROFILE", typed)
+    assert get_profile().name == name
+    assert profiles.lesson_settings("07", typed) == profiles.lesson_settings("07", name)
+
+
+def test_blank_argument_counts_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    assert get_profile("  ").name == "smoke"
+
+
+def test_unknown_argument_names_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    with pytest.raises(UnknownProfileError, match=r"'turbo' \(from the argument\)"):
+        get_profile(" turbo ")
+
+
 def test_unknown_profile_lists_the_valid_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_PROFILE", "turbo")
     with pytest.raises(UnknownProfileError) as err:

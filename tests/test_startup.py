@@ -116,3 +116,68 @@ def test_the_hub_pkg_resources_warning_is_hidden_and_others_are_not() -> None:
                           text=True, cwd=ROOT)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "y.py:1" in done.stderr and "x.py:1" not in done.stderr
+
+
+# --- the backend: TensorFlow, said once at `import course_utils`, before Keras -------
+
+BACKEND_PROBE = """
+import sys
+try:
+    import course_utils
+except Exception as err:
+    print("refused:", type(err).__name__, "keras" in sys.modules, "tensorflow" in sys.modules)
+    print(err)
+else:
+    import keras
+    print("backend:", keras.config.backend())
+"""
+
+
+def _import_with_backend(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "KERAS_HOME")}
+    return subprocess.run(
+        [sys.executable, "-c", BACKEND_PROBE], capture_output=True, text=True, cwd=ROOT,
+        env={**clean, "KERAS_HOME": str(tmp_path / "kh"), "TF_CPP_MIN_LOG_LEVEL": "3", **env},
+        timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("backend", "shown"), [("jax", "JAX"), ("torch", "PyTorch")])
+def test_another_backend_is_refused_once_before_keras(
+    tmp_path: Path, backend: str, shown: str
+) -> None:
+    done = _import_with_backend(tmp_path, KERAS_BACKEND=backend)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("refused: BackendError False False"), done.stdout
+    assert f"Keras is set to run on {shown} (KERAS_BACKEND='{backend}')" in done.stdout
+    assert "`unset KERAS_BACKEND`" in done.stdout
+    assert 'os.environ["KERAS_BACKEND"] = "tensorflow"' in done.stdout
+    assert (done.stdout + done.stderr).count("needs the TensorFlow backend") == 1
+
+
+def test_keras_json_choosing_jax_is_refused_too(tmp_path: Path) -> None:
+    (tmp_path / "kh").mkdir()
+    config = tmp_path / "kh" / "keras.json"
+    config.write_text('{"backend": "jax", "floatx": "float32"}')
+    done = _import_with_backend(tmp_path)
+    assert done.stdout.startswith("refused: BackendError False False"), done.stdout
+    assert f'"backend": "jax" in {config}' in done.stdout
+    assert config.read_text() == '{"backend": "jax", "floatx": "float32"}'  # left as it was
+    overridden = _import_with_backend(tmp_path, KERAS_BACKEND="tensorflow")
+    assert "backend: tensorflow" in overridden.stdout  # KERAS_BACKEND wins, as in Keras
+
+
+@pytest.mark.parametrize("spelling", [" TensorFlow ", "tensorflow", ""])
+def test_tensorflow_in_any_spelling_is_accepted(tmp_path: Path, spelling: str) -> None:
+    done = _import_with_backend(tmp_path, KERAS_BACKEND=spelling)
+    assert done.returncode == 0 and "backend: tensorflow" in done.stdout, done.stderr[-2000:]
+
+
+def test_check_backend_trusts_a_keras_already_running_on_tensorflow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import keras
+
+    assert keras.config.backend() == "tensorflow"
+    monkeypatch.setenv("KERAS_BACKEND", "jax")  # set too late: Keras runs on TensorFlow
+    startup.check_backend()
