@@ -240,10 +240,6 @@ def _first_cached(folders: list[Path]) -> Path | None:
 SHORT_FRACTION = 0.9
 
 
-def _is_hidden(relative: str) -> bool:
-    return any(part.startswith((".", "__")) for part in relative.split("/"))  # __MACOSX
-
-
 def layout_problems(name: str, folder: Path) -> list[str]:
     """What keeps ``folder`` from being a whole copy of archive dataset ``name``, or a subset.
 
@@ -259,7 +255,7 @@ def layout_problems(name: str, folder: Path) -> list[str]:
       count)``: a copy that stopped part-way leaves one class short of the rest;
     - no other folder holds images (it would become an extra class).
 
-    Hidden folders (``.ipynb_checkpoints``, ``__MACOSX``) are ignored.
+    Hidden folders (``.ipynb_checkpoints``, ``__MACOSX``) are ignored (:func:`images.is_ignored`).
 
     >>> import tempfile
     >>> from PIL import Image
@@ -274,7 +270,7 @@ def layout_problems(name: str, folder: Path) -> list[str]:
 
     info = dataset_info(name)
     folder = Path(folder)
-    found = {k: n for k, n in count_images(folder).items() if not _is_hidden(k)}
+    found = count_images(folder)  # debris (hidden, __MACOSX) is not counted: images.is_ignored
     problems: list[str] = []
     expected: set[str] = set()
     for split in info.splits or [None]:
