@@ -3,7 +3,9 @@
 
 # The Python to build .venv with: the newest 3.11-3.13 that really runs (tools/find_python.sh).
 # Override: make PYTHON=/path/to/python3.12 lab
-PYTHON ?= $(shell sh tools/find_python.sh 3.13 3.12 3.11)
+ifndef PYTHON
+PYTHON := $(shell sh tools/find_python.sh 3.13 3.12 3.11)
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -19,7 +21,9 @@ PYTEST_FLAGS := --nbval-lax --nbval-current-env -n $(WORKERS) --dist loadgroup
 
 # The Colab-like environment (CI's second environment): Colab's versions, requirements/colab.txt.
 COLAB_VENV := .venv-colab
-COLAB_PYTHON ?= $(shell sh tools/find_python.sh 3.13)
+ifndef COLAB_PYTHON
+COLAB_PYTHON := $(shell sh tools/find_python.sh 3.13)
+endif
 
 .PHONY: lab test lint venv clean-venv student instructor bench bench-smoke lock sync-links \
 	colab-env test-colab
