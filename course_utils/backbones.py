@@ -1,4 +1,4 @@
-"""Pretrained ImageNet models: one registry, and the seed's model catalogue (lesson 04).
+"""Pretrained ImageNet models: one registry, and an older 18-model table (lesson 04).
 
 Every model in ``keras.applications`` comes with three things that must match:
 the constructor, its ``preprocess_input`` (each family scales pixels its own
@@ -13,7 +13,7 @@ Keras would otherwise quietly "fix" by loading a different weight file::
     >>> mnv2.check_input_size(160, include_top=False)
     160
 
-:data:`SEED_CATALOGUE` is the table of 18 models (size, top-1, top-5,
+:data:`CATALOGUE` is the table of 18 models (size, top-1, top-5,
 parameters, depth) that the course's source material quotes from the Keras
 documentation; :func:`build_and_count` recomputes a count with
 ``weights=None`` so no download is needed.
@@ -291,7 +291,7 @@ def get_backbone(name: str) -> Backbone:
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    """One row of the seed's table (from the Keras documentation of its time).
+    """One row of the catalogue (from the Keras documentation of its time).
 
     ``depth`` is ``None`` where the table gives none.
     """
@@ -305,7 +305,7 @@ class CatalogueEntry:
 
 
 #: The 18 models of the source material's ``keras.applications`` table.
-SEED_CATALOGUE: tuple[CatalogueEntry, ...] = (
+CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("Xception", 88, 0.790, 0.945, 22_910_480, 126),
     CatalogueEntry("VGG16", 528, 0.713, 0.901, 138_357_544, 23),
     CatalogueEntry("VGG19", 549, 0.713, 0.900, 143_667_240, 26),
@@ -328,15 +328,15 @@ SEED_CATALOGUE: tuple[CatalogueEntry, ...] = (
 
 
 def catalogue_entry(name: str) -> CatalogueEntry:
-    """The seed's row for ``name``.
+    """The catalogue's row for ``name``.
 
     >>> catalogue_entry("MobileNetV2").parameters
     3538984
     """
-    for entry in SEED_CATALOGUE:
+    for entry in CATALOGUE:
         if entry.name == name:
             return entry
-    known = ", ".join(e.name for e in SEED_CATALOGUE)
+    known = ", ".join(e.name for e in CATALOGUE)
     raise KeyError(f"{name!r} is not in the catalogue. Models: {known}")
 
 
@@ -362,10 +362,10 @@ def build_and_count(name: str, *, clear_session: bool = True) -> int:
 
 
 def format_catalogue(computed: dict[str, int] | None = None) -> str:
-    """The seed's table (size, accuracy, depth, parameters) as text, plus counts computed now.
+    """The catalogue (size, accuracy, depth, parameters) as text, plus counts computed now.
 
     Models missing from ``computed`` show ``-`` (not computed); a count
-    that differs from the seed's is flagged with ``DIFFERS``.
+    that differs from the listed one is flagged with ``DIFFERS``.
 
     >>> print(format_catalogue({"MobileNetV2": 3_538_984}).splitlines()[13])
     MobileNetV2         14 MB  0.713  0.901     88    3,538,984    3,538,984  same
@@ -373,10 +373,10 @@ def format_catalogue(computed: dict[str, int] | None = None) -> str:
     computed = computed or {}
     header = (
         f"{'model':<17} {'size':>7}  {'top-1':>5}  {'top-5':>5}  {'depth':>5}  "
-        f"{'seed params':>11}  {'Keras now':>11}  check"
+        f"{'listed':>11}  {'Keras now':>11}  check"
     )
     lines = [header]
-    for e in SEED_CATALOGUE:
+    for e in CATALOGUE:
         now = computed.get(e.name)
         now_text = f"{now:,}" if now is not None else "-"
         depth = "-" if e.depth is None else str(e.depth)

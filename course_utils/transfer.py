@@ -116,7 +116,7 @@ def gap_head(
 def flatten_head(
     feature_shape: Sequence[int | None], num_classes: int, *, units: int = 128
 ) -> keras.Sequential:
-    """Flatten + Dense(units, relu, he_uniform) + Dense, the head of seed 001.
+    """Flatten + Dense(units, relu, he_uniform) + Dense: the course notes' head (lesson 05).
 
     Flattening keeps every position of the feature map, so it has far more
     weights than :func:`gap_head`.

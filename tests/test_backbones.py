@@ -1,4 +1,4 @@
-"""Tests of the pretrained-model registry, the seed's catalogue and the lesson-04 photos."""
+"""Tests of the pretrained-model registry, the model catalogue and the lesson-04 photos."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from helpers import needs_imagenet_weights
 from course_utils import archives, backbones, datasets
 from course_utils.backbones import (
     BACKBONES,
-    SEED_CATALOGUE,
+    CATALOGUE,
     InputSizeError,
     WeightsUnavailableError,
     build_and_count,
@@ -232,7 +232,7 @@ def test_other_imagenet_models_load_or_skip_with_a_reason(name: str) -> None:
 
 
 def test_catalogue_has_the_seed_s_18_models() -> None:
-    names = [e.name for e in SEED_CATALOGUE]
+    names = [e.name for e in CATALOGUE]
     assert len(names) == 18 == len(set(names))
     for name in names:
         assert hasattr(keras.applications, name), name
@@ -256,9 +256,9 @@ def test_build_and_count_matches_the_catalogue_for_a_small_model() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("entry", SEED_CATALOGUE, ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", CATALOGUE, ids=lambda e: e.name)
 def test_all_18_parameter_counts_equal_the_seed_s(entry: backbones.CatalogueEntry) -> None:
-    """Keras 3.15 reproduces every count of the seed's table (built with weights=None)."""
+    """Keras 3.15 reproduces every count of the catalogue (built with weights=None)."""
     assert build_and_count(entry.name) == entry.parameters
 
 

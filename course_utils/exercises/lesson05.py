@@ -62,8 +62,9 @@ ex1 = Exercise(
 
 ex2 = Exercise(
     "ex2",
-    "Seed 001 flattens MobileNetV2's 6x6x1280 output (192x192 images) into Dense(128) and "
-    "then Dense(1). How many trainable parameters does that head have?",
+    "The course notes 'Convolutional Neural Networks (Part II)' flatten MobileNetV2's 6x6x1280 "
+    "output (192x192 images) into Dense(128) and then Dense(1). How many trainable parameters "
+    "does that head have?",
     _flatten_head_params,
     hint="Flatten turns 6 x 6 x 1,280 into one long vector; count weights and biases of both "
     "Dense layers.",
