@@ -1,20 +1,25 @@
 """Every lesson's exercises in one place: right answers pass, known wrong ones are explained.
 
-The framework first (``Exercise``, ``close_to``, ``equals``), then lesson by lesson.
+The framework first (``Exercise``, ``close_to``, ``equals``), then every lesson's ``CASES``
+(one parametrised set of tests), then checks particular to one lesson.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
+from types import ModuleType
 
 import pytest
 from helpers import needs_imagenet_weights, tiny_base
 
 from course_utils import transfer
 from course_utils.exercises import (
+    Case,
     Exercise,
     close_to,
     equals,
+    exercises_in,
     lesson03,
     lesson04,
     lesson05,
@@ -27,8 +32,11 @@ needs_mobilenet_v2_weights = needs_imagenet_weights("MobileNetV2")
 @pytest.fixture
 def ex() -> Exercise:
     return Exercise(
-        "ex1", "What is 6 x 7?", equals(42, lambda a: f"{a} is not 6 x 7"),
-        hint="Multiply.", solution="answer = 6 * 7",
+        "ex1",
+        "What is 6 x 7?",
+        equals(42, lambda a: f"{a} is not 6 x 7"),
+        hint="Multiply.",
+        solution="answer = 6 * 7",
     )
 
 
@@ -70,6 +78,75 @@ def test_hint_and_solution(ex: Exercise, capsys: pytest.CaptureFixture[str]) -> 
 def test_close_to_and_equals() -> None:
     assert close_to(0.5, 0.01)(0.505) and not close_to(0.5, 0.001)(0.505)
     assert equals((2, 3))([2, 3]) and not equals((2, 3))((3, 2))
+
+
+# --- every lesson, from the answers its module lists in CASES
+
+LESSONS = [f"lesson{n:02d}" for n in range(9)]
+
+
+def _module(lesson: str) -> ModuleType:
+    return importlib.import_module(f"course_utils.exercises.{lesson}")
+
+
+def _with_cases() -> list[str]:
+    return [lesson for lesson in LESSONS if hasattr(_module(lesson), "CASES")]
+
+
+def _all_cases() -> list:
+    params = []
+    for lesson in _with_cases():
+        for i, case in enumerate(_module(lesson).CASES):
+            verdict = "right" if case.correct else "wrong"
+            params.append(pytest.param(lesson, case, id=f"{lesson}-{case.exercise}-{verdict}{i}"))
+    return params
+
+
+@pytest.mark.parametrize(("lesson", "case"), _all_cases())
+def test_case(lesson: str, case: Case, capsys: pytest.CaptureFixture[str]) -> None:
+    exercise = getattr(_module(lesson), case.exercise)
+    assert exercise.check(case.value()) is case.correct
+    out = capsys.readouterr().out
+    assert ("✅" if case.correct else "❌") in out, out
+    assert case.says in out, f"feedback should mention {case.says!r}: {out}"
+
+
+@pytest.mark.parametrize("lesson", _with_cases())
+def test_every_exercise_has_a_right_and_an_explained_wrong_answer(lesson: str) -> None:
+    module = _module(lesson)
+    for exercise in exercises_in(module):
+        cases = [c for c in module.CASES if c.exercise == exercise.name]
+        assert any(c.correct for c in cases), f"{lesson}.{exercise.name}: no right answer tried"
+        assert any(not c.correct and c.says for c in cases), (
+            f"{lesson}.{exercise.name}: no wrong answer whose feedback is checked"
+        )
+    names = {ex.name for ex in exercises_in(module)}
+    assert {c.exercise for c in module.CASES} <= names
+
+
+@pytest.mark.parametrize("lesson", _with_cases())
+def test_placeholders_and_garbage_are_feedback(
+    lesson: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for exercise in exercises_in(_module(lesson)):
+        assert exercise.check(...) is False
+        assert "No answer yet" in capsys.readouterr().out
+        assert exercise.check("not an answer") is False, exercise.name
+        assert "❌" in capsys.readouterr().out
+
+
+def _solution_lines(text: str) -> list[str]:
+    """The substantive lines of a solution (what a hint must not already say)."""
+    lines = [line.split("#")[0].strip() for line in text.splitlines()]
+    return [line for line in lines if len(line) >= 12 and not line.startswith(("def ", "return"))]
+
+
+@pytest.mark.parametrize("lesson", _with_cases())
+def test_hints_do_not_give_the_solution_away(lesson: str) -> None:
+    for exercise in exercises_in(_module(lesson)):
+        hint = re.sub(r"\s+", "", exercise.hint_text)
+        for line in _solution_lines(exercise.solution_text):
+            assert re.sub(r"\s+", "", line) not in hint, f"{lesson}.{exercise.name}: {line!r}"
 
 
 # --- lesson 03
@@ -196,8 +273,15 @@ def test_lesson06_exercises(capsys) -> None:
 
 @pytest.mark.parametrize(
     ("module", "name"),
-    [("lesson07", "ex1"), ("lesson07", "ex2"), ("lesson07", "ex3"), ("lesson08", "ex1"),
-     ("lesson08", "ex2"), ("lesson08", "ex3"), ("lesson08", "ex4")],
+    [
+        ("lesson07", "ex1"),
+        ("lesson07", "ex2"),
+        ("lesson07", "ex3"),
+        ("lesson08", "ex1"),
+        ("lesson08", "ex2"),
+        ("lesson08", "ex3"),
+        ("lesson08", "ex4"),
+    ],
 )
 def test_exercise_solutions_pass_and_wrong_answers_fail(module: str, name: str) -> None:
     ex = getattr(importlib.import_module(f"course_utils.exercises.{module}"), name)
@@ -209,13 +293,20 @@ def test_exercise_solutions_pass_and_wrong_answers_fail(module: str, name: str) 
 
 @pytest.mark.parametrize(
     ("module", "name", "wrong"),
-    [("lesson07", "ex1", 0.04), ("lesson07", "ex2", (0.3, 0.2, 0.7, 0.6)),
-     ("lesson07", "ex3", lambda a, b: 1.0), ("lesson07", "ex3", "not a function"),
-     ("lesson08", "ex1", (10, 15)), ("lesson08", "ex2", (16, 16, 32)),
-     ("lesson08", "ex3", [0, 1, 3, 2]), ("lesson08", "ex4", 13 * 13 * (5 * 5 + 20))],
+    [
+        ("lesson07", "ex1", 0.04),
+        ("lesson07", "ex2", (0.3, 0.2, 0.7, 0.6)),
+        ("lesson07", "ex3", lambda a, b: 1.0),
+        ("lesson07", "ex3", "not a function"),
+        ("lesson08", "ex1", (10, 15)),
+        ("lesson08", "ex2", (16, 16, 32)),
+        ("lesson08", "ex3", [0, 1, 3, 2]),
+        ("lesson08", "ex4", 13 * 13 * (5 * 5 + 20)),
+    ],
 )
-def test_exercise_wrong_answers(module: str, name: str, wrong: object,
-                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_exercise_wrong_answers(
+    module: str, name: str, wrong: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     ex = getattr(importlib.import_module(f"course_utils.exercises.{module}"), name)
     assert ex.check(wrong) is False
     assert "Not yet" in capsys.readouterr().out

@@ -11,24 +11,49 @@ The pattern::
 
 The solution text lives in this package, not in the notebook, so a student
 sees it only after calling ``ex.solution()``.
+
+Each exercise has a ``kind``: ``"predict"`` (write the shape, count or outcome
+down *before* the cell that reveals it), ``"compute"`` (work a number out),
+``"code"`` (write a function the checker compares with the library's), or
+``"modify"`` (change a model, layer or pipeline, run it, and hand in what you
+built or measured). Each lesson module lists, in ``CASES``, answers the tests
+try: every right answer must pass and every known wrong one must be refused
+with feedback that names the mistake (``tests/test_exercises.py``)::
+
+    >>> Case("ex1", 41, correct=False, says="not 6 x 7").exercise
+    'ex1'
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Literal
 
 Checker = Callable[[Any], "bool | tuple[bool, str]"]
+Kind = Literal["predict", "compute", "code", "modify"]
+KINDS: tuple[str, ...] = ("predict", "compute", "code", "modify")
 
 
 class Exercise:
     """One question: a checker, a hint and a worked solution."""
 
     def __init__(
-        self, name: str, question: str, checker: Checker, *, hint: str, solution: str
+        self,
+        name: str,
+        question: str,
+        checker: Checker,
+        *,
+        hint: str,
+        solution: str,
+        kind: Kind = "compute",
     ) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"exercise {name}: kind {kind!r} is not one of {KINDS}")
         self.name = name
+        self.kind = kind
         self.question = question
         self.checker = checker
         self.hint_text = hint
@@ -51,9 +76,7 @@ class Exercise:
         if ok:
             print(f"✅ Correct! ({self.name})" + (f" {message}" if message else ""))
         else:
-            print(
-                f"❌ Not yet ({self.name}). {message or 'Try again, or call .hint().'}".rstrip()
-            )
+            print(f"❌ Not yet ({self.name}). {message or 'Try again, or call .hint().'}".rstrip())
         return bool(ok)
 
     def hint(self) -> None:
@@ -68,7 +91,42 @@ class Exercise:
         print(f"📖 Solution ({self.name}):\n{self.solution_text}")
 
     def __repr__(self) -> str:
-        return f"Exercise {self.name}: {self.question}"
+        return f"Exercise {self.name} ({self.kind}): {self.question}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """An answer the tests hand to exercise ``exercise`` of a lesson module.
+
+    ``correct`` says whether ``check`` must accept it; ``says`` is text the
+    feedback must contain (for a wrong answer: the likely mistake named).
+    An answer that is costly to make (a trained model) is given as
+    ``build``, a function called only when the test runs.
+
+    >>> Case("ex2", build=lambda: (7, 7, 32), correct=True).value()
+    (7, 7, 32)
+    """
+
+    exercise: str
+    answer: Any = None
+    correct: bool = False
+    says: str = ""
+    build: Callable[[], Any] | None = None
+
+    def value(self) -> Any:
+        """The answer itself (``build()`` when given)."""
+        return self.build() if self.build is not None else self.answer
+
+
+def exercises_in(module: ModuleType) -> list[Exercise]:
+    """The exercises a lesson module defines, in the order of their names.
+
+    >>> from course_utils.exercises import lesson02
+    >>> [ex.name for ex in exercises_in(lesson02)][:2]
+    ['ex1', 'ex2']
+    """
+    found = [v for v in vars(module).values() if isinstance(v, Exercise)]
+    return sorted(found, key=lambda ex: (len(ex.name), ex.name))
 
 
 def close_to(expected: float, tol: float = 1e-6) -> Checker:

@@ -8,8 +8,10 @@ from course_utils.profiles import PROFILES
 ex1 = Exercise(
     "ex1",
     "Which profile runs on Binder (no GPU) when COURSE_PROFILE is not set?",
-    lambda a: str(a).strip().lower() == "workshop"
-    or (False, "Without a GPU the default is the CPU profile, not the CI one or the GPU one."),
+    lambda a: (
+        str(a).strip().lower() == "workshop"
+        or (False, "Without a GPU the default is the CPU profile, not the CI one or the GPU one.")
+    ),
     hint="The default depends on one thing only: is a GPU visible?",
     solution='answer = "workshop"  # full needs a GPU; smoke is only for CI',
 )

@@ -166,5 +166,13 @@ ex4 = Exercise(
     ),
 )
 
-__all__ = ["ex1", "ex2", "ex3", "ex4", "conv_params", "stack_output_shape", "se_block_params",
-           "residual_unit_params"]
+__all__ = [
+    "ex1",
+    "ex2",
+    "ex3",
+    "ex4",
+    "conv_params",
+    "stack_output_shape",
+    "se_block_params",
+    "residual_unit_params",
+]

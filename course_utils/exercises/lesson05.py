@@ -68,8 +68,7 @@ ex2 = Exercise(
     _flatten_head_params,
     hint="Flatten turns 6 x 6 x 1,280 into one long vector; count weights and biases of both "
     "Dense layers.",
-    solution="answer = 6 * 6 * 1280 * 128 + 128 + 128 + 1  # 5,898,497, about 4,600x the GAP "
-    "head",
+    solution="answer = 6 * 6 * 1280 * 128 + 128 + 128 + 1  # 5,898,497, about 4,600x the GAP head",
 )
 
 ex3 = Exercise(
