@@ -78,8 +78,12 @@ def run(profile: str, knobs: dict[str, Any]) -> dict[str, object]:
         )
         with measure.Timer() as fit:
             model.fit(
-                x_train, y_train, batch_size=knobs["batch_size"], epochs=knobs["epochs"],
-                validation_data=(x_val, y_val), verbose=2,
+                x_train,
+                y_train,
+                batch_size=knobs["batch_size"],
+                epochs=knobs["epochs"],
+                validation_data=(x_val, y_val),
+                verbose=2,
             )
         _, test_accuracy = model.evaluate(x_test, y_test, batch_size=500, verbose=0)
     return {

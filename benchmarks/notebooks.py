@@ -40,10 +40,10 @@ KEY_METRICS = {
     "02_pooling": 'f"2x2 max pooling keeps {kept:.0%} of the values"',
     "03_cnn_architectures": 'f"Fashion CNN test accuracy {test_accuracy:.2%}"',
     "04_pretrained_models": 'f"{names[0]}: {top5[0][0][1]} ({top5[0][0][2]:.2f})"',
-    "05_transfer_learning": 'f"cats vs dogs test accuracy {test[\'accuracy\']:.3f}"',
+    "05_transfer_learning": "f\"cats vs dogs test accuracy {test['accuracy']:.3f}\"",
     "06_fine_tuning": 'f"val accuracy {frozen_val:.3f} frozen -> {fine_val:.3f} fine-tuned"',
     "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',
-    "08_object_detection": 'f"U-Net held-out mean IoU {seg_scores[\'mean_io_u\']:.3f}"',
+    "08_object_detection": "f\"U-Net held-out mean IoU {seg_scores['mean_io_u']:.3f}\"",
 }
 
 
@@ -103,7 +103,10 @@ def run_one(path: Path, timeout: int) -> dict:
         nb.cells.append(nbformat.v4.new_code_cell(probe))
     error = ""
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", record_timing=True,
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
     # The kernel and its own children, not this process; PSS every 10th sample (once a second).
@@ -119,9 +122,16 @@ def run_one(path: Path, timeout: int) -> dict:
             metric = probe_out.split(METRIC_TAG, 1)[1].strip()
     cells = [c for c in nb.cells if c.cell_type == "code"]
     slow = sorted(((_seconds(c), c.source.splitlines()[0][:48]) for c in cells), reverse=True)[:3]
-    return {"notebook": path.name, "wall_s": wall.seconds, "peak_rss_mib": mem.peak_rss_mib,
-            "peak_pss_mib": mem.peak_pss_mib, "slowest": slow,
-            "error": error, "metric": metric, "checked": checked_outputs(nb)}
+    return {
+        "notebook": path.name,
+        "wall_s": wall.seconds,
+        "peak_rss_mib": mem.peak_rss_mib,
+        "peak_pss_mib": mem.peak_pss_mib,
+        "slowest": slow,
+        "error": error,
+        "metric": metric,
+        "checked": checked_outputs(nb),
+    }
 
 
 def repeat_verdict(path: Path, runs: list[dict]) -> str:
@@ -208,7 +218,10 @@ def main() -> None:
         for _ in range(args.repeat):
             out = subprocess.run(
                 [sys.executable, __file__, "--one", str(path), "--timeout", str(args.timeout)],
-                env=env, capture_output=True, text=True, check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"{path.name}: {runs[-1]['wall_s']:.0f} s {runs[-1]['metric']}", file=sys.stderr)

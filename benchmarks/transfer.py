@@ -53,10 +53,16 @@ def _compile(model: Any, num_classes: int, learning_rate: float) -> None:
     sparse categorical cross-entropy for more (a softmax over the classes)."""
     import keras
 
-    loss = (keras.losses.BinaryCrossentropy() if num_classes == 2
-            else keras.losses.SparseCategoricalCrossentropy())
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss,
-                  metrics=["accuracy"])
+    loss = (
+        keras.losses.BinaryCrossentropy()
+        if num_classes == 2
+        else keras.losses.SparseCategoricalCrossentropy()
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=loss,
+        metrics=["accuracy"],
+    )
 
 
 def _splits(dataset: str, profile, batch_size: int):
@@ -80,25 +86,35 @@ def _frozen_head(dataset: str, profile, lesson: dict[str, Any]) -> dict:
         base = transfer.mobilenet_v2_base(profile.image_size)
         prep = transfer.mobilenet_v2_preprocessing()
         with measure.Timer() as extract:
-            x_train, y_train = pipelines.extract_features(base, splits.train, preprocess=prep,
-                                                          verbose=0)
+            x_train, y_train = pipelines.extract_features(
+                base, splits.train, preprocess=prep, verbose=0
+            )
             x_val, y_val = pipelines.extract_features(base, splits.val, preprocess=prep, verbose=0)
         n_classes = len(splits.class_names)
         head = transfer.gap_head(x_train.shape[1:], n_classes)
         _compile(head, n_classes, HEAD_LEARNING_RATE)
         timer = measure.EpochTimer()
         history = head.fit(
-            x_train, y_train, validation_data=(x_val, y_val), epochs=lesson["head_epochs"],
-            batch_size=lesson["batch_size"], callbacks=[timer], verbose=0,
+            x_train,
+            y_train,
+            validation_data=(x_val, y_val),
+            epochs=lesson["head_epochs"],
+            batch_size=lesson["batch_size"],
+            callbacks=[timer],
+            verbose=0,
         )
     head_epoch_s = sum(timer.seconds[1:]) / max(1, len(timer.seconds) - 1)
     if dataset == "cats_and_dogs_filtered":
         # Lesson 06 starts from this converged head: keep it for the fine-tuning phase.
         head.save(_head_path(profile))
     return {
-        "epochs": lesson["head_epochs"], "val_accuracy": history.history["val_accuracy"][-1],
-        "wall_s": wall.seconds, "extract_s": extract.seconds, "head_epoch_s": head_epoch_s,
-        "n_train": splits.counts["train"], "n_val": splits.counts["val"],
+        "epochs": lesson["head_epochs"],
+        "val_accuracy": history.history["val_accuracy"][-1],
+        "wall_s": wall.seconds,
+        "extract_s": extract.seconds,
+        "head_epoch_s": head_epoch_s,
+        "n_train": splits.counts["train"],
+        "n_val": splits.counts["val"],
     }
 
 
@@ -121,19 +137,26 @@ def _end_to_end(profile, lesson: dict[str, Any]) -> dict:
         splits = _splits("cats_and_dogs_filtered", profile, lesson["batch_size"])
         base = transfer.mobilenet_v2_base(profile.image_size)
         model = transfer.build_frozen_model(
-            base, transfer.gap_head(base.output.shape[1:], 2),
+            base,
+            transfer.gap_head(base.output.shape[1:], 2),
             preprocess=transfer.mobilenet_v2_preprocessing(),
         )
         _compile(model, 2, HEAD_LEARNING_RATE)
         timer = measure.EpochTimer()
-        history = model.fit(splits.train, validation_data=splits.val,
-                            epochs=lesson["end_to_end_epochs"], callbacks=[timer], verbose=0)
+        history = model.fit(
+            splits.train,
+            validation_data=splits.val,
+            epochs=lesson["end_to_end_epochs"],
+            callbacks=[timer],
+            verbose=0,
+        )
     # The first epoch also decodes the JPEGs into the cache; later ones read the cache.
     steady = timer.seconds[1:] or timer.seconds
     return {
         "epochs": lesson["end_to_end_epochs"],
         "val_accuracy": history.history["val_accuracy"][-1],
-        "wall_s": wall.seconds, "epoch_s": sum(steady) / len(steady),
+        "wall_s": wall.seconds,
+        "epoch_s": sum(steady) / len(steady),
     }
 
 
@@ -150,7 +173,9 @@ def _fine_tune(profile, lesson: dict[str, Any]) -> dict:
         base = transfer.mobilenet_v2_base(profile.image_size)
         head = keras.models.load_model(_head_path(profile), safe_mode=True)
         model = transfer.build_frozen_model(
-            base, head, preprocess=transfer.mobilenet_v2_preprocessing(),
+            base,
+            head,
+            preprocess=transfer.mobilenet_v2_preprocessing(),
             augment=transfer.augmentation(profile.seed),
         )
         _compile(model, 2, HEAD_LEARNING_RATE)
@@ -158,13 +183,18 @@ def _fine_tune(profile, lesson: dict[str, Any]) -> dict:
         transfer.unfreeze_from(base, lesson["fine_tune_at"])
         _compile(model, 2, lesson["learning_rate"])
         with measure.PeakMemory() as mem:
-            history = model.fit(splits.train, validation_data=splits.val,
-                                epochs=profile.fine_tune_epochs, verbose=0)
+            history = model.fit(
+                splits.train, validation_data=splits.val, epochs=profile.fine_tune_epochs, verbose=0
+            )
     return {
-        "epochs": profile.fine_tune_epochs, "val_accuracy": history.history["val_accuracy"][-1],
-        "val_accuracy_before": before, "wall_s": wall.seconds,
-        "fit_peak_rss_mib": mem.peak_rss_mib, "batch_size": lesson["batch_size"],
-        "fine_tune_at": lesson["fine_tune_at"], "learning_rate": lesson["learning_rate"],
+        "epochs": profile.fine_tune_epochs,
+        "val_accuracy": history.history["val_accuracy"][-1],
+        "val_accuracy_before": before,
+        "wall_s": wall.seconds,
+        "fit_peak_rss_mib": mem.peak_rss_mib,
+        "batch_size": lesson["batch_size"],
+        "fine_tune_at": lesson["fine_tune_at"],
+        "learning_rate": lesson["learning_rate"],
         "trainable_params": count_params(model).trainable,
     }
 
@@ -216,8 +246,10 @@ def table(profile_name: str, results: dict[str, dict]) -> str:
         if phase == "cats_dogs_end_to_end":
             extra = f"{r['epoch_s']:.1f} s/epoch vs {cd['head_epoch_s']:.3f}" if cd else ""
         if phase == "cats_dogs_fine_tune":
-            label += (f" from layer {r['fine_tune_at']}, lr {r['learning_rate']:g}, "
-                      f"batch {r['batch_size']} (was {r['val_accuracy_before']:.3f})")
+            label += (
+                f" from layer {r['fine_tune_at']}, lr {r['learning_rate']:g}, "
+                f"batch {r['batch_size']} (was {r['val_accuracy_before']:.3f})"
+            )
         rows.append({
             "dataset": dataset, "backbone": p.backbone, "image size": p.image_size,
             "phase": label, "epochs": r["epochs"], "val accuracy": f"{r['val_accuracy']:.3f}",
@@ -229,12 +261,18 @@ def table(profile_name: str, results: dict[str, dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", action="append",
-                        help="profile(s) to run (default: $COURSE_PROFILE or the default)")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        help="profile(s) to run (default: $COURSE_PROFILE or the default)",
+    )
     parser.add_argument("--phase", action="append", choices=PHASES, help="phase(s) to run")
     parser.add_argument("--output", type=Path, help="also write the tables to this file")
-    parser.add_argument("--fine-tune-batch", type=int,
-                        help="override lesson 06's fine-tuning batch size (memory study)")
+    parser.add_argument(
+        "--fine-tune-batch",
+        type=int,
+        help="override lesson 06's fine-tuning batch size (memory study)",
+    )
     parser.add_argument("--note", default="", help="a line to add under the machine (e.g. load)")
     parser.add_argument("--run-phase", choices=PHASES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -255,13 +293,15 @@ def main(argv: list[str] | None = None) -> int:
             extra = ["--fine-tune-batch", str(args.fine_tune_batch)] if args.fine_tune_batch else []
             proc = subprocess.run(
                 [sys.executable, __file__, "--run-phase", phase, "--profile", name, *extra],
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
             if proc.returncode or not lines:
                 print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
                 raise SystemExit(f"phase {phase} ({name}) failed")
-            results[phase] = json.loads(lines[-1][len("RESULT "):])
+            results[phase] = json.loads(lines[-1][len("RESULT ") :])
             print(f"{name} {phase}: {results[phase]}", file=sys.stderr)
         sections.append(f"### Profile `{name}`\n\n" + table(name, results))
     text = "\n\n".join(sections)

@@ -385,8 +385,12 @@ class InceptionModule(layers.Layer):
     ) -> None:
         super().__init__(**kwargs)
         self.filters = {
-            "f1": int(f1), "f3_reduce": int(f3_reduce), "f3": int(f3),
-            "f5_reduce": int(f5_reduce), "f5": int(f5), "pool_proj": int(pool_proj),
+            "f1": int(f1),
+            "f3_reduce": int(f3_reduce),
+            "f3": int(f3),
+            "f5_reduce": int(f5_reduce),
+            "f5": int(f5),
+            "pool_proj": int(pool_proj),
         }
         if min(self.filters.values()) < 1:
             raise ValueError(f"every branch needs at least one filter, got {self.filters}")

@@ -222,9 +222,7 @@ input sizes 96, 128, 160, 192, 224, not 150 ...
         size = self.check_input_size(
             input_size or self.default_size, weights=weights, include_top=include_top
         )
-        if weights == "imagenet" and not self.weights_available(
-            include_top=include_top, size=size
-        ):
+        if weights == "imagenet" and not self.weights_available(include_top=include_top, size=size):
             path = self.weights_path(include_top=include_top, size=size)
             raise WeightsUnavailableError(
                 f"ImageNet weights for {self.name} are not cached ({path} is missing) and "
@@ -246,13 +244,24 @@ BACKBONES: dict[str, Backbone] = {
     b.name: b
     for b in (
         Backbone(
-            "MobileNetV2", "mobilenet_v2", 224, 32, "tf",
+            "MobileNetV2",
+            "mobilenet_v2",
+            224,
+            32,
+            "tf",
             "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{size}{notop}.h5",
-            notop_suffix="_no_top", imagenet_sizes=(96, 128, 160, 192, 224),
+            notop_suffix="_no_top",
+            imagenet_sizes=(96, 128, 160, 192, 224),
         ),
         Backbone(
-            "MobileNet", "mobilenet", 224, 32, "tf", "mobilenet_1_0_{size}_tf{notop}.h5",
-            notop_suffix="_no_top", imagenet_sizes=(128, 160, 192, 224),
+            "MobileNet",
+            "mobilenet",
+            224,
+            32,
+            "tf",
+            "mobilenet_1_0_{size}_tf{notop}.h5",
+            notop_suffix="_no_top",
+            imagenet_sizes=(128, 160, 192, 224),
         ),
         Backbone("ResNet50", "resnet50", 224, 32, "caffe", _tf_kernels("resnet50")),
         Backbone("ResNet50V2", "resnet_v2", 224, 32, "tf", _tf_kernels("resnet50v2")),

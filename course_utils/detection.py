@@ -1,442 +1,317 @@
-"""Real pretrained detectors that run offline: face detectors and a segmentation model (lesson 08).
+"""The maths of detection (lesson 08): NMS, YOLO-style encoding and decoding, anchors, mAP.
 
-* Faces, the main detector: MTCNN (Zhang et al., 2016, "Joint Face Detection
-  and Alignment using Multitask Cascaded Convolutional Networks"), three small
-  CNNs run one after the other, from the ``mtcnn`` package (1.0, MIT licence).
-  Its P-Net, R-Net and O-Net weights ship inside the wheel and it runs on
-  TensorFlow, so it needs no download and no GPU: :func:`detect_faces_cnn`.
-* Faces, the historical contrast: OpenCV's Haar cascade
-  ``haarcascade_frontalface_default.xml`` (Viola and Jones, 2001), a
-  pre-deep-learning detector: :func:`detect_faces`. OpenCV 4's wheels ship
-  the cascade files; OpenCV 5 (what Google Colab installs as
-  ``opencv-python``) removed ``cv2.CascadeClassifier``. The course uses
-  OpenCV 4 where it is installed (laptops, Binder, CI) and supports 5;
-  :func:`haar_available` says which one this is.
-* Segmentation: DeepLabv3 (MobileNetV2 backbone, PASCAL VOC's 21 classes), an
-  8-bit TensorFlow Lite model from the registry entry
-  ``deeplabv3_mnv2_dm05_pascal_quant``, run by the LiteRT interpreter.
+Boxes are normalised ``"corners"`` arrays (:mod:`course_utils.boxes`). The
+pieces here are the ones the lesson writes by hand and tests against a
+library: :func:`non_max_suppression` equals ``tf.image.non_max_suppression``.
 
-    >>> import numpy as np
-    >>> len(detect_faces_cnn(np.zeros((64, 64, 3), np.uint8)))
-    0
+    >>> non_max_suppression([[0, 0, 1, 1], [0, 0, 1, 0.9]], [0.9, 0.8]).tolist()
+    [0]
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import io
-import sys
-import warnings
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from scipy.special import expit, softmax
 
-from course_utils import datasets
-from course_utils.boxes import Detections
-
-FACE_CASCADE = "haarcascade_frontalface_default.xml"
-#: MTCNN's five facial landmarks, in the order of :attr:`FaceDetections.landmarks`. "Left" and
-#: "right" are as seen in the image (the person's own right eye is ``left_eye``).
-FACE_LANDMARKS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
-DEEPLAB_MODEL = "deeplabv3_mnv2_dm05_pascal_quant"
-PASCAL_VOC_CLASSES = (
-    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
-    "sheep", "sofa", "train", "tvmonitor",
+from course_utils.boxes import (
+    _as_boxes,
+    _iou_broadcast,
+    center_to_corners,
+    corners_to_center,
+    iou_matrix,
+    to_corners,
 )
 
+# --------------------------------------------------------------------------- NMS
 
-def photo_path(filename: str) -> Path:
-    """Path of one of the course's sample photos (e.g. ``grace_hopper.bmp``).
 
-    A registry entry with that file name is fetched with
-    :func:`course_utils.datasets.get_file` (cache first, download if needed);
-    otherwise the photo must already be in ``<data_dir>/photos/``.
+def non_max_suppression(
+    boxes: Any,
+    scores: Any,
+    iou_threshold: float = 0.5,
+    score_threshold: float = float("-inf"),
+    max_output_size: int | None = None,
+) -> np.ndarray:
+    """Greedy non-max suppression: indices of the boxes kept, best score first.
 
-    >>> photo_path("no_such_photo.jpg")
-    Traceback (most recent call last):
-    ...
-    course_utils.datasets.DatasetUnavailableError: photo 'no_such_photo.jpg' is not in ...
+    Repeat: take the highest-scoring box left, keep it, and drop every other
+    box that overlaps it with IoU > ``iou_threshold``. Boxes scoring at or
+    below ``score_threshold`` are never kept. Same rules as
+    ``tf.image.non_max_suppression`` (which wants ``max_output_size``).
+
+    >>> non_max_suppression([[0, 0, 1, 1], [0, 0, 1, 0.9], [2, 2, 3, 3]], [0.9, 0.8, 0.7]).tolist()
+    [0, 2]
     """
-    for name, info in datasets.REGISTRY.items():
-        if info.kind == "file" and info.filename == filename:
-            return datasets.get_file(name)
-    path = datasets.data_dir() / "photos" / filename
-    if path.is_file():
-        return path
-    raise datasets.DatasetUnavailableError(
-        f"photo {filename!r} is not in the dataset registry and not at {path}; "
-        f"copy it there (or set {datasets.DATA_ENV_VAR} to a folder whose photos/ holds it)"
-    )
+    b = _as_boxes(boxes).reshape(-1, 4)
+    s = np.asarray(scores)
+    if not np.issubdtype(s.dtype, np.floating):
+        s = s.astype(np.float64)
+    s = s.reshape(-1)
+    threshold = np.asarray(score_threshold, dtype=s.dtype)  # compare in the scores' precision
+    if len(s) != len(b):
+        raise ValueError(f"{len(b)} boxes but {len(s)} scores")
+    if not 0.0 <= iou_threshold <= 1.0:
+        raise ValueError(f"iou_threshold must be in [0, 1], got {iou_threshold}")
+    limit = len(b) if max_output_size is None else int(max_output_size)
+    if limit < 0:
+        raise ValueError(f"max_output_size must be >= 0, got {max_output_size}")
+    # tf.image accepts corners in either order; so do we.
+    b = np.concatenate([np.minimum(b[:, :2], b[:, 2:]), np.maximum(b[:, :2], b[:, 2:])], axis=1)
+    order = [i for i in np.argsort(-s, kind="stable") if s[i] > threshold]
+    keep: list[int] = []
+    while order and len(keep) < limit:
+        best, rest = order[0], np.array(order[1:], dtype=int)
+        keep.append(int(best))
+        if rest.size == 0:
+            break
+        overlaps = _iou_broadcast(b[best][None, :], b[rest])
+        order = [int(i) for i in rest[overlaps <= iou_threshold]]
+    return np.array(keep, dtype=np.int64)
 
 
-def _as_grey_uint8(image: Any) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] != 3):
-        raise ValueError(f"expected an RGB [H, W, 3] or grey [H, W] image, got shape {arr.shape}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
-            raise ValueError("float images must be in [0, 1]; pass uint8 for [0, 255]")
-        arr = np.round(arr * 255.0)
-    arr = np.clip(arr, 0, 255).astype(np.uint8)
-    if arr.ndim == 3:
-        import cv2
-
-        arr = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2GRAY)
-    return arr
-
-
-def haar_available() -> bool:
-    """Whether OpenCV's Haar cascades can run here: OpenCV 4 is installed, not 5.
-
-    OpenCV 5 removed ``cv2.CascadeClassifier``, so :func:`detect_faces` needs
-    OpenCV 4 (with its ``cv2.data`` cascade files); :func:`detect_faces_cnn`
-    runs on either.
-
-    >>> import cv2
-    >>> haar_available() == (int(cv2.__version__.split(".")[0]) < 5)
-    True
-    """
-    try:
-        import cv2
-    except ImportError:
-        return False
-    if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
-        return False
-    folder = getattr(cv2.data, "haarcascades", None)
-    return folder is not None and (Path(folder) / FACE_CASCADE).is_file()
-
-
-@functools.lru_cache(maxsize=4)
-def _cascade(name: str) -> Any:
-    try:
-        import cv2
-    except ImportError as err:
-        raise RuntimeError(
-            "the Haar cascade needs OpenCV 4: pip install 'opencv-python-headless>=4.10,<5'"
-        ) from err
-
-    if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
-        raise RuntimeError(
-            f"OpenCV {cv2.__version__} has no Haar cascades (OpenCV 5 removed them); "
-            "use detect_faces_cnn instead, or OpenCV 4 (opencv-python-headless<5) for this one"
-        )
-    path = Path(cv2.data.haarcascades) / name
-    if not path.is_file():
-        raise FileNotFoundError(f"no cascade file {name!r} in {path.parent}")
-    cascade = cv2.CascadeClassifier(str(path))
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV could not load the cascade {path}")
-    return cascade
-
-
-def detect_faces(
-    image: Any,
-    *,
-    scale_factor: float = 1.1,
-    min_neighbors: int = 5,
-    min_size: tuple[int, int] = (30, 30),
-    cascade: str = FACE_CASCADE,
-) -> Detections:
-    """Find frontal faces with OpenCV's Haar cascade; boxes in *pixels*, best first.
-
-    The cascade scans windows at every position and at sizes growing by
-    ``scale_factor``; ``min_neighbors`` is how many overlapping raw hits a
-    face needs (OpenCV's own way of merging duplicates; 0 returns every raw
-    window, which is what non-max suppression is for). Scores are the
-    cascade's confidence ("level weights"): comparable within one image, not
-    probabilities. Accepts uint8 RGB or grey images (floats in [0, 1]).
-
-    Needs OpenCV 4 (see :func:`haar_available`); on OpenCV 5 it raises
-    ``RuntimeError``. The inputs are checked first, on either version:
-
-    >>> detect_faces(np.zeros((8, 8, 4), np.uint8))
-    Traceback (most recent call last):
-    ...
-    ValueError: expected an RGB [H, W, 3] or grey [H, W] image, got shape (8, 8, 4)
-    """
-    if scale_factor <= 1.0:
-        raise ValueError(f"scale_factor must be > 1, got {scale_factor}")
-    if min_neighbors < 0:
-        raise ValueError(f"min_neighbors must be >= 0, got {min_neighbors}")
-    grey = _as_grey_uint8(image)
-    rects, _, weights = _cascade(cascade).detectMultiScale3(
-        grey, scaleFactor=scale_factor, minNeighbors=min_neighbors,
-        minSize=tuple(int(v) for v in min_size), outputRejectLevels=True,
-    )
-    rects = np.asarray(rects, dtype=np.float32).reshape(-1, 4)
-    scores = np.asarray(weights, dtype=np.float32).reshape(-1)[: len(rects)]
-    boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
-    order = np.argsort(-scores, kind="stable")
-    return Detections(boxes[order], scores[order], np.zeros(len(order), np.int64))
-
-
-# --------------------------------------------------------------------------- CNN faces (MTCNN)
+# --------------------------------------------------------------------------- YOLO
 
 
 @dataclass(frozen=True)
-class FaceDetections(Detections):
-    """:class:`~course_utils.boxes.Detections` in pixels, plus each face's landmarks.
+class Detections:
+    """Boxes (corners, normalised), their scores and class ids, best first."""
 
-    ``landmarks`` is ``[N, 5, 2]``: (x, y) pixels of :data:`FACE_LANDMARKS`
-    for each face, in the order of ``boxes``; ``[N, 0, 2]`` when the stage
-    that made the boxes predicts no landmarks (P-Net and R-Net).
-    """
+    boxes: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
 
-    landmarks: np.ndarray
+    def __len__(self) -> int:
+        return len(self.scores)
 
 
-def _as_rgb_uint8(image: Any) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim == 2:
-        arr = np.stack([arr] * 3, axis=-1)  # grey: the same value in R, G and B
-    if arr.ndim != 3 or arr.shape[-1] != 3:
-        rgba = arr.ndim == 3 and arr.shape[-1] == 4
-        hint = " (RGBA? drop the alpha channel: image[..., :3])" if rgba else ""
+def _check_yolo(output: np.ndarray, anchors: np.ndarray) -> tuple[int, int, int, int]:
+    if anchors.ndim != 2 or anchors.shape[1] != 2 or len(anchors) == 0:
+        raise ValueError(f"anchors must have shape [B, 2] (width, height), got {anchors.shape}")
+    if output.ndim != 4 or output.shape[0] != output.shape[1] or output.shape[2] != len(anchors):
         raise ValueError(
-            f"expected an RGB [H, W, 3] or grey [H, W] image, got shape {arr.shape}{hint}"
+            f"YOLO output must be [S, S, B, 5 + classes] with B={len(anchors)} anchors, "
+            f"got {output.shape}"
         )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"the image is empty: shape {arr.shape}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all():
-            raise ValueError("the image has NaN or infinite pixels")
-        if arr.min() < 0.0 or arr.max() > 1.0:
-            raise ValueError("float images must be in [0, 1]; pass uint8 for [0, 255]")
-        arr = np.round(arr * 255.0)
-    elif np.issubdtype(arr.dtype, np.integer):
-        if arr.min() < 0 or arr.max() > 255:
-            raise ValueError(f"integer images must be in [0, 255], got {arr.min()}..{arr.max()}")
-    else:
-        raise ValueError(f"expected a uint8 or float image, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.uint8)
+    if output.shape[3] < 6:
+        raise ValueError(f"the last axis needs 5 box numbers + >= 1 class, got {output.shape[3]}")
+    s, _, b, d = output.shape
+    return s, b, d - 5, d
 
 
-class _PassOnNoBoxes:
-    """An MTCNN stage that passes "no faces" on when it receives no boxes.
+def decode_yolo(
+    output: Any,
+    anchors: Any,
+    score_threshold: float = 0.5,
+    iou_threshold: float | None = 0.5,
+) -> Detections:
+    """Turn a YOLO-style output tensor ``[S, S, B, 5 + C]`` into boxes.
 
-    mtcnn 1.0 expects TensorFlow's InvalidArgumentError when a stage gets an
-    empty batch of crops, but Keras 3.13's Conv2D raises ValueError instead.
+    For grid cell (row, col) and anchor k, the five raw numbers
+    ``(tx, ty, tw, th, to)`` mean: centre x = (col + sigmoid(tx)) / S (an offset
+    of 0-1 inside the cell), centre y likewise with the row, width =
+    anchor_w * exp(tw), height = anchor_h * exp(th), objectness = sigmoid(to).
+    The C remaining numbers are class logits (softmax). A box's score is
+    objectness x its best class probability; boxes scoring below
+    ``score_threshold`` are dropped and, unless ``iou_threshold`` is None,
+    :func:`non_max_suppression` removes duplicates (class by class).
+
+    >>> out = np.full((2, 2, 1, 6), -9.0)
+    >>> out[1, 0, 0] = [0.0, 0.0, 0.0, 0.0, 9.0, 0.0]   # a box centred in cell row 1, col 0
+    >>> d = decode_yolo(out, anchors=[[0.5, 0.5]])
+    >>> d.boxes.round(3).tolist()
+    [[0.0, 0.5, 0.5, 1.0]]
     """
+    raw = np.asarray(output, dtype=np.float64)
+    anc = np.asarray(anchors, dtype=np.float64)
+    s, _, _, _ = _check_yolo(raw, anc)
+    rows, cols = np.meshgrid(np.arange(s), np.arange(s), indexing="ij")
+    xc = (cols[..., None] + expit(raw[..., 0])) / s
+    yc = (rows[..., None] + expit(raw[..., 1])) / s
+    w = anc[:, 0] * np.exp(raw[..., 2])
+    h = anc[:, 1] * np.exp(raw[..., 3])
+    objectness = expit(raw[..., 4])
+    probs = softmax(raw[..., 5:], axis=-1)
+    classes = probs.argmax(axis=-1)
+    scores = objectness * probs.max(axis=-1)
+    boxes = center_to_corners(np.stack([xc, yc, w, h], axis=-1)).reshape(-1, 4)
+    scores, classes = scores.reshape(-1), classes.reshape(-1)
+    mask = scores >= score_threshold
+    boxes, scores, classes = boxes[mask], scores[mask], classes[mask]
+    if iou_threshold is not None:
+        keep = np.concatenate(
+            [
+                np.flatnonzero(classes == c)[
+                    non_max_suppression(boxes[classes == c], scores[classes == c], iou_threshold)
+                ]
+                for c in np.unique(classes)
+            ]
+            or [np.zeros(0, np.int64)]
+        ).astype(np.int64)
+        boxes, scores, classes = boxes[keep], scores[keep], classes[keep]
+    order = np.argsort(-scores, kind="stable")
+    return Detections(boxes[order].reshape(-1, 4), scores[order], classes[order].astype(np.int64))
 
-    def __init__(self, stage: Any) -> None:
-        self.stage, self.id, self.name = stage, stage.id, stage.name
 
-    def __call__(self, *, bboxes_batch: np.ndarray, **kwargs: Any) -> np.ndarray:
-        if bboxes_batch is not None and len(bboxes_batch) == 0:
-            return np.empty((0, 16))  # what mtcnn itself returns when no face is found
-        return self.stage(bboxes_batch=bboxes_batch, **kwargs)
+def encode_yolo(
+    boxes: Any,
+    labels: Any,
+    grid_size: int,
+    anchors: Any,
+    num_classes: int,
+    box_format: str = "corners",
+    confidence_logit: float = 12.0,
+) -> np.ndarray:
+    """The YOLO-style target tensor ``[S, S, B, 5 + C]`` that :func:`decode_yolo` inverts.
 
+    Each box goes to the cell that holds its centre and to the anchor whose
+    shape matches it best (IoU of widths and heights); that slot gets the
+    offsets, log size ratios, a high objectness logit and a one-hot-ish class
+    logit. Every other slot has a very low objectness. (A real YOLO *predicts*
+    this tensor; here we build one by hand to see what it holds.)
 
-@contextlib.contextmanager
-def _quiet_lz4_close() -> Iterator[None]:
-    """Drop the "I/O operation on closed file" noise lz4 prints on Python 3.13 as weights load.
-
-    (joblib reads mtcnn's ``.lz4`` weight files; lz4's frame file flushes its
-    already closed file when it is garbage collected. The weights load fine.)
-    Every other unraisable exception reaches the usual hook.
+    >>> t = encode_yolo([[0.0, 0.5, 0.5, 1.0]], [0], grid_size=2, anchors=[[0.5, 0.5]],
+    ...                 num_classes=1)
+    >>> t.shape, bool(t[1, 0, 0, 4] > 0), bool(t[0, 0, 0, 4] < 0)
+    ((2, 2, 1, 6), True, True)
     """
-    previous = sys.unraisablehook
+    anc = np.asarray(anchors, dtype=np.float64)
+    out = np.zeros((grid_size, grid_size, len(anc), 5 + num_classes))
+    out[..., 4] = -confidence_logit
+    _check_yolo(out, anc)
+    centers = corners_to_center(to_corners(boxes, box_format).reshape(-1, 4))
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    if len(labels) != len(centers):
+        raise ValueError(f"{len(centers)} boxes but {len(labels)} labels")
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must be in [0, {num_classes}), got {labels.tolist()}")
+    eps = 1e-6
+    for (xc, yc, w, h), label in zip(centers, labels, strict=True):
+        if w <= 0 or h <= 0:
+            raise ValueError(f"cannot encode a box with zero width or height: {[xc, yc, w, h]}")
+        col = min(int(xc * grid_size), grid_size - 1)
+        row = min(int(yc * grid_size), grid_size - 1)
+        k = int(np.argmax(wh_iou(np.array([[w, h]]), anc)[0]))
+        fx = np.clip(xc * grid_size - col, eps, 1 - eps)
+        fy = np.clip(yc * grid_size - row, eps, 1 - eps)
+        out[row, col, k, :5] = [
+            np.log(fx / (1 - fx)),
+            np.log(fy / (1 - fy)),
+            np.log(w / anc[k, 0]),
+            np.log(h / anc[k, 1]),
+            confidence_logit,
+        ]
+        out[row, col, k, 5:] = 0.0
+        out[row, col, k, 5 + label] = confidence_logit
+    return out
 
-    def hook(unraisable: Any) -> None:
-        tb = unraisable.exc_traceback
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        if not (
-            isinstance(unraisable.exc_value, ValueError)
-            and isinstance(unraisable.object, io.BufferedReader)
-            and tb is not None
-            and "lz4" in tb.tb_frame.f_code.co_filename
-        ):
-            previous(unraisable)
 
-    sys.unraisablehook = hook
-    try:
-        yield
-    finally:
-        sys.unraisablehook = previous
+# --------------------------------------------------------------------------- anchors
 
 
-@functools.lru_cache(maxsize=8)
-def _mtcnn(device: str, stages: int = 3) -> Any:
-    """The detector for ``device``, cached: building it creates the networks and loads weights.
+def wh_iou(wh_a: Any, wh_b: Any) -> np.ndarray:
+    """IoU of box *shapes* (width, height) placed at the same centre: ``[N, 2]`` x ``[K, 2]``.
 
-    Fewer stages reuse the full detector's P-Net and R-Net (no second copy of the weights).
+    This is the "distance" YOLOv2 uses to cluster box sizes into anchors.
+
+    >>> wh_iou([[1.0, 1.0]], [[1.0, 1.0], [2.0, 0.5]]).round(3).tolist()
+    [[1.0, 0.333]]
     """
-    from mtcnn import MTCNN
-
-    if stages == 3:
-        with _quiet_lz4_close():
-            first, *rest = MTCNN(device=device).stages
-        return MTCNN(stages=[first, *(_PassOnNoBoxes(s) for s in rest)], device=device)
-    return MTCNN(stages=_mtcnn(device).stages[:stages], device=device)
+    a = np.asarray(wh_a, dtype=np.float64).reshape(-1, 2)
+    b = np.asarray(wh_b, dtype=np.float64).reshape(-1, 2)
+    inter = np.minimum(a[:, None, 0], b[None, :, 0]) * np.minimum(a[:, None, 1], b[None, :, 1])
+    union = (a[:, 0] * a[:, 1])[:, None] + (b[:, 0] * b[:, 1])[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
-def detect_faces_cnn(
-    image: Any,
-    *,
-    min_confidence: float | None = None,
-    min_face_size: int = 20,
-    stages: int = 3,
-    device: str = "CPU:0",
-) -> FaceDetections:
-    """Find faces with MTCNN's three-stage CNN cascade; boxes in *pixels*, best first.
+def kmeans_anchors(wh: Any, k: int, seed: int = 0, max_iter: int = 100) -> np.ndarray:
+    """Cluster box sizes ``[N, 2]`` into ``k`` anchor shapes with distance ``1 - IoU``.
 
-    P-Net, a tiny fully convolutional network, proposes face boxes on an image
-    pyramid; R-Net re-scores and corrects each proposal from a 24x24 crop;
-    O-Net does the same from a 48x48 crop and adds five landmarks
-    (:data:`FACE_LANDMARKS`). Non-max suppression runs after every stage.
-    ``stages=1`` or ``2`` stops after P-Net or R-Net, to see what each stage
-    passes on.
+    Plain Lloyd's algorithm (assign each box to the anchor it overlaps most,
+    move each anchor to the mean size of its boxes, repeat until nothing
+    changes), started from ``k`` distinct boxes picked with ``seed``. Returns
+    ``[k, 2]`` sorted by area. Deterministic for a given seed.
 
-    ``min_confidence`` is the face probability the last stage run must give a
-    box. When it is None, each stage uses the ``mtcnn`` package's default:
-    0.6 for P-Net, 0.7 for R-Net, 0.8 for O-Net (the earlier stages always
-    keep theirs). ``min_face_size`` (pixels) sets the pyramid's largest
-    scale: smaller faces are not searched for. Accepts uint8 RGB or grey
-    images (floats in [0, 1]). The networks run on ``device`` (a TensorFlow
-    device name) and are built once per device.
-
-    >>> found = detect_faces_cnn(np.zeros((64, 64, 3), np.uint8))
-    >>> found.boxes.shape, found.scores.shape, found.landmarks.shape
-    ((0, 4), (0,), (0, 5, 2))
+    >>> wh = [[0.1, 0.1], [0.11, 0.1], [0.5, 0.3], [0.52, 0.3]]
+    >>> kmeans_anchors(wh, k=2).round(3).tolist()
+    [[0.105, 0.1], [0.51, 0.3]]
     """
-    if stages not in (1, 2, 3):
-        raise ValueError(f"stages must be 1 (P-Net), 2 (R-Net) or 3 (O-Net), got {stages}")
-    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
-        raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
-    if min_face_size < 1:
-        raise ValueError(f"min_face_size must be >= 1 pixel, got {min_face_size}")
-    rgb = _as_rgb_uint8(image)
-    options: dict[str, Any] = {"min_face_size": int(min_face_size)}
-    if min_confidence is not None:
-        threshold = ("threshold_pnet", "threshold_rnet", "threshold_onet")[stages - 1]
-        options[threshold] = float(min_confidence)
-    found = _mtcnn(device, stages).detect_faces(
-        rgb, box_format="xyxy", output_type="numpy", **options
-    )
-    # one row per face: [image index, x1, y1, x2, y2, score, 5 landmark x's, 5 landmark y's]
-    rows = np.asarray(found, dtype=np.float64)
-    if rows.size == 0:  # mtcnn's "no face" can have 6 or 16 columns
-        rows = np.empty((0, 16))
-    rows = rows[np.argsort(-rows[:, 5], kind="stable")]
-    if stages == 3:
-        landmarks = np.stack([rows[:, 6:11], rows[:, 11:16]], axis=-1)
-    else:
-        landmarks = np.zeros((len(rows), 0, 2))
-    return FaceDetections(
-        rows[:, 1:5].astype(np.float32),
-        rows[:, 5].astype(np.float32),
-        np.zeros(len(rows), np.int64),
-        landmarks.astype(np.float32),
-    )
+    data = np.asarray(wh, dtype=np.float64).reshape(-1, 2)
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if np.any(data <= 0):
+        raise ValueError("box widths and heights must be positive")
+    distinct = np.unique(data, axis=0)
+    if len(distinct) < k:
+        raise ValueError(f"need at least k={k} distinct box sizes, got {len(distinct)}")
+    rng = np.random.default_rng(seed)
+    anchors = distinct[rng.choice(len(distinct), size=k, replace=False)]
+    assign = np.full(len(data), -1)
+    for _ in range(max_iter):
+        new = wh_iou(data, anchors).argmax(axis=1)
+        if np.array_equal(new, assign):
+            break
+        assign = new
+        for j in range(k):
+            members = data[assign == j]
+            if len(members):
+                anchors[j] = members.mean(axis=0)
+    return anchors[np.argsort(anchors[:, 0] * anchors[:, 1], kind="stable")]
 
 
-# --------------------------------------------------------------------------- segmentation
+def mean_best_iou(wh: Any, anchors: Any) -> float:
+    """Average, over boxes, of the IoU with their best-matching anchor (higher is better).
 
-
-def tflite_interpreter(model_path: Path | str) -> Any:
-    """A ready (tensors allocated) TensorFlow Lite interpreter for ``model_path``.
-
-    Uses the LiteRT package (``ai_edge_litert``) when it is installed, else
-    ``tf.lite.Interpreter``, whose "deprecated, use LiteRT" warning is
-    silenced here: in TensorFlow 2.21 it is still the interpreter that ships
-    with TensorFlow.
+    >>> mean_best_iou([[1.0, 1.0]], [[1.0, 1.0]])
+    1.0
     """
-    path = Path(model_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no TensorFlow Lite model at {path}")
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        import tensorflow as tf
-
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated")
-            interpreter = tf.lite.Interpreter(model_path=str(path))
-    else:
-        interpreter = Interpreter(model_path=str(path))
-    interpreter.allocate_tensors()
-    return interpreter
+    return float(wh_iou(wh, anchors).max(axis=1).mean())
 
 
-@functools.lru_cache(maxsize=2)
-def _deeplab(model_path: str) -> Any:
-    return tflite_interpreter(model_path)
+# --------------------------------------------------------------------------- mAP
 
 
-def segment_image(image: Any, model_path: Path | str | None = None) -> np.ndarray:
-    """Semantic segmentation with DeepLabv3: a PASCAL VOC class index for every pixel.
+def average_precision(
+    detections: Sequence[tuple[Any, Any]], ground_truths: Sequence[Any], iou_threshold: float = 0.5
+) -> float:
+    """Average precision of one class over a set of images (all-point interpolation).
 
-    The photo is resized to the model's 513x513 input (uint8, as the
-    quantised model expects), and the label map is resized back to the
-    photo's size with nearest-neighbour sampling. Class names:
-    :data:`PASCAL_VOC_CLASSES`.
+    ``detections[i] = (boxes, scores)`` and ``ground_truths[i] = boxes`` for
+    image i (corners). All detections are ranked by score; one is a true
+    positive when it overlaps a not-yet-matched true box with IoU >=
+    ``iou_threshold``. AP is the area under the precision-recall curve (with
+    precision made monotone); mAP is its mean over classes.
 
-    >>> segment_image(np.zeros((8, 8), np.uint8))
-    Traceback (most recent call last):
-    ...
-    ValueError: expected an RGB image [H, W, 3], got shape (8, 8)
+    >>> average_precision([([[0, 0, 1, 1], [5, 5, 6, 6]], [0.9, 0.8])], [[[0, 0, 1, 1]]])
+    1.0
     """
-    arr = np.asarray(image)
-    if arr.ndim != 3 or arr.shape[-1] != 3:
-        raise ValueError(f"expected an RGB image [H, W, 3], got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image, got {arr.dtype}")
-    path = Path(model_path) if model_path is not None else datasets.get_file(DEEPLAB_MODEL)
-    interpreter = _deeplab(str(path.resolve()))
-    (inp,) = interpreter.get_input_details()
-    (out,) = interpreter.get_output_details()
-    _, height, width, _ = inp["shape"]
-    resized = np.asarray(Image.fromarray(arr).resize((width, height), Image.Resampling.BILINEAR))
-    interpreter.set_tensor(inp["index"], resized[None].astype(inp["dtype"]))
-    interpreter.invoke()
-    labels = np.asarray(interpreter.get_tensor(out["index"]))[0].astype(np.uint8)
-    back = Image.fromarray(labels).resize((arr.shape[1], arr.shape[0]), Image.Resampling.NEAREST)
-    return np.asarray(back).astype(np.int64)
-
-
-def voc_colormap(n: int = 256) -> np.ndarray:
-    """The PASCAL VOC colour palette: ``[n, 3]`` uint8, one colour per class index.
-
-    >>> voc_colormap()[[0, 12, 15]].tolist()   # background, dog, person
-    [[0, 0, 0], [64, 0, 128], [192, 128, 128]]
-    """
-    cmap = np.zeros((n, 3), np.uint8)
-    for i in range(n):
-        c, r, g, b = i, 0, 0, 0
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        cmap[i] = (r, g, b)
-    return cmap
-
-
-def overlay_mask(image: np.ndarray, labels: np.ndarray, alpha: float = 0.6) -> np.ndarray:
-    """Blend each class's VOC colour over ``image`` (class 0, the background, stays clear).
-
-    >>> overlay_mask(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), int)).shape
-    (2, 2, 3)
-    """
-    image = np.asarray(image)
-    labels = np.asarray(labels)
-    if image.shape[:2] != labels.shape:
-        raise ValueError(f"image {image.shape[:2]} and labels {labels.shape} differ in size")
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    colours = voc_colormap()[labels].astype(np.float64)
-    out = image.astype(np.float64)
-    fg = labels > 0
-    out[fg] = (1 - alpha) * out[fg] + alpha * colours[fg]
-    return out.round().astype(np.uint8)
+    if len(detections) != len(ground_truths):
+        raise ValueError(f"{len(detections)} detection lists but {len(ground_truths)} images")
+    n_true = sum(len(_as_boxes(g).reshape(-1, 4)) for g in ground_truths)
+    if n_true == 0:
+        raise ValueError("no ground-truth boxes: average precision is undefined")
+    ranked = []
+    for image, (boxes, scores) in enumerate(detections):
+        b = _as_boxes(boxes).reshape(-1, 4)
+        for box, score in zip(b, np.asarray(scores, dtype=np.float64).reshape(-1), strict=True):
+            ranked.append((-score, image, box))
+    ranked.sort(key=lambda r: r[0])
+    matched = [np.zeros(len(_as_boxes(g).reshape(-1, 4)), bool) for g in ground_truths]
+    hits = []
+    for _, image, box in ranked:
+        truth = _as_boxes(ground_truths[image]).reshape(-1, 4)
+        ious = iou_matrix(box[None], truth)[0] if len(truth) else np.zeros(0)
+        ious[matched[image]] = -1.0
+        j = int(np.argmax(ious)) if len(ious) else -1
+        hit = j >= 0 and ious[j] >= iou_threshold
+        if hit:
+            matched[image][j] = True
+        hits.append(hit)
+    tp = np.cumsum(hits)
+    recall = np.concatenate([[0.0], tp / n_true])
+    precision = np.concatenate([[1.0], tp / np.arange(1, len(hits) + 1)])
+    precision = np.maximum.accumulate(precision[::-1])[::-1]
+    return float(np.sum(np.diff(recall) * precision[1:]))

@@ -1,9 +1,9 @@
 """Where is this lesson running, and with what? (lesson 00)
 
-    >>> where_am_i()  # on a laptop or in CI
-    'local'
-    >>> environment_report()["Keras"].split(".")[0]
-    '3'
+>>> where_am_i()  # on a laptop or in CI
+'local'
+>>> environment_report()["Keras"].split(".")[0]
+'3'
 """
 
 from __future__ import annotations

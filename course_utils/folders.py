@@ -201,7 +201,10 @@ def subset_per_class(
     name = _utf8(Path(resolved).name, "replace")
     target = base / "subsets" / f"{name}-{label}-seed{seed}-{where}"
     key = {
-        "format": VIEW_FORMAT, "source": resolved, "per_class": per_class, "seed": seed,
+        "format": VIEW_FORMAT,
+        "source": resolved,
+        "per_class": per_class,
+        "seed": seed,
         "files": _fingerprint(listing),
     }
     view = _saved_view(target, key)
@@ -232,7 +235,9 @@ def _saved_view(target: Path, key: dict[str, Any]) -> FolderView | None:
     if saved.get("key") != key:
         return None
     return FolderView(
-        target, saved["counts"], [tuple(x) for x in saved["skipped"]],
+        target,
+        saved["counts"],
+        [tuple(x) for x in saved["skipped"]],
         [tuple(x) for x in saved["converted"]],
     )
 
@@ -269,8 +274,12 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def _build_subset(
-    source: Path, listing: dict[Path, list[Path]], per_class: int | None, seed: int,
-    target: Path, key: dict[str, Any],
+    source: Path,
+    listing: dict[Path, list[Path]],
+    per_class: int | None,
+    seed: int,
+    target: Path,
+    key: dict[str, Any],
 ) -> FolderView:
     staging = Path(tempfile.mkdtemp(prefix=f".partial-{target.name}-", dir=target.parent))
     counts: dict[str, int] = {}
@@ -323,6 +332,4 @@ def count_images(root: Path) -> dict[str, int]:
     {}
     """
     root = Path(root)
-    return {
-        f.relative_to(root).as_posix() or ".": len(image_files(f)) for f in class_folders(root)
-    }
+    return {f.relative_to(root).as_posix() or ".": len(image_files(f)) for f in class_folders(root)}

@@ -97,7 +97,9 @@ def export_mobilenet_v2(
 
     top = kind == "classification"
     base = get_backbone("MobileNetV2").build(
-        weights="imagenet", include_top=top, input_size=HUB_INPUT_SIZE,
+        weights="imagenet",
+        include_top=top,
+        input_size=HUB_INPUT_SIZE,
         **({} if top else {"pooling": "avg"}),
     )
     inputs = keras.Input((HUB_INPUT_SIZE, HUB_INPUT_SIZE, 3), name="images")

@@ -161,8 +161,10 @@ def image_paths(root: Path | str, recursive: bool = True) -> list[Path]:
     for top, folders, files in os.walk(root, followlinks=True):
         chain = above.pop(top, frozenset()) | {os.path.realpath(top)}
         folders[:] = [
-            name for name in folders
-            if recursive and not is_ignored(name, folder=True)
+            name
+            for name in folders
+            if recursive
+            and not is_ignored(name, folder=True)
             and os.path.realpath(os.path.join(top, name)) not in chain  # no link loops
         ]
         above.update((os.path.join(top, name), chain) for name in folders)
@@ -253,7 +255,10 @@ def _open_rgb(path: Path) -> _Decoded:
                 rgb = _to_rgb(ImageOps.exif_transpose(img) if orientation != 1 else img)
                 return _Decoded(
                     rgb.copy() if rgb is img else rgb,  # the file closes below
-                    img.mode, img.format or "unknown", orientation, getattr(img, "n_frames", 1),
+                    img.mode,
+                    img.format or "unknown",
+                    orientation,
+                    getattr(img, "n_frames", 1),
                 )
     except BadImageError:
         raise  # the pixel limit above

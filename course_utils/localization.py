@@ -62,9 +62,7 @@ class LocalizationSet:
         """
         import tensorflow as tf
 
-        ds = tf.data.Dataset.from_tensor_slices(
-            (self.images, (self.labels, self.boxes))
-        )
+        ds = tf.data.Dataset.from_tensor_slices((self.images, (self.labels, self.boxes)))
         if shuffle:
             ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
@@ -86,9 +84,7 @@ def _files_by_class(root: Path) -> dict[str, list[Path]]:
     return found
 
 
-def source_files(
-    root: Path, split: str, test_fraction: float = 0.2
-) -> dict[str, list[Path]]:
+def source_files(root: Path, split: str, test_fraction: float = 0.2) -> dict[str, list[Path]]:
     """Image files per class folder of ``root`` that belong to ``split``.
 
     >>> source_files(Path("/nonexistent"), "train")
@@ -231,7 +227,8 @@ def make_localization_set(
     if not 0.0 < a_lo <= a_hi:
         raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
     class_names, objects, backgrounds = _resolve_sources(
-        split, per_class,
+        split,
+        per_class,
         None if object_root is None else Path(object_root),
         None if background_root is None else Path(background_root),
         test_fraction,
@@ -293,7 +290,8 @@ def make_patch_set(
     """
     _check_sizes(n_images, image_size)
     _, objects, backgrounds = _resolve_sources(
-        split, per_class,
+        split,
+        per_class,
         None if object_root is None else Path(object_root),
         None if background_root is None else Path(background_root),
         test_fraction,

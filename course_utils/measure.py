@@ -319,8 +319,12 @@ def machine() -> str:
     >>> f"{cpu_cores()} CPU cores" in line, f"Python {platform.python_version()}," in line
     (True, True)
     """
-    gpus = ", ".join(_command(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"])
-                     .splitlines()) or "none"
+    gpus = (
+        ", ".join(
+            _command(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"]).splitlines()
+        )
+        or "none"
+    )
     return (
         f"{_cpu_model()}, {cpu_cores()} CPU cores, GPU: {gpus}; "
         f"Python {platform.python_version()}, TensorFlow {_version('tensorflow')}, "

@@ -169,8 +169,9 @@ def extract_features(
     # One compiled step for every batch (a smaller last batch traces it once more).
     step = tf.function(lambda images: extractor(images, training=False), reduce_retracing=True)
     n_batches = int(dataset.cardinality())
-    bar = keras.utils.Progbar(n_batches if n_batches > 0 else None, unit_name="batch",
-                              verbose=verbose)
+    bar = keras.utils.Progbar(
+        n_batches if n_batches > 0 else None, unit_name="batch", verbose=verbose
+    )
     features, labels = [], []
     for images, batch_labels in dataset:
         features.append(step(tf.cast(images, tf.float32)).numpy())

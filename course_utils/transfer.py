@@ -128,8 +128,9 @@ def flatten_head(
         [
             keras.Input(tuple(feature_shape)),
             keras.layers.Flatten(name="flatten"),
-            keras.layers.Dense(units, activation="relu", kernel_initializer="he_uniform",
-                               name="hidden"),
+            keras.layers.Dense(
+                units, activation="relu", kernel_initializer="he_uniform", name="hidden"
+            ),
             _output_layer(num_classes),
         ],
         name="flatten_head",

@@ -43,8 +43,12 @@ TINY = 32  # the smallest input MobileNetV2 accepts: fast models with the real l
 def tiny_base(**kwargs: object) -> keras.Model:
     """MobileNetV2 (random weights, alpha 0.35) at 32x32: all 154 layers, little compute."""
     return keras.applications.MobileNetV2(
-        input_shape=(TINY, TINY, 3), include_top=False, weights=None, alpha=0.35,
-        name="mobilenet_v2", **kwargs,
+        input_shape=(TINY, TINY, 3),
+        include_top=False,
+        weights=None,
+        alpha=0.35,
+        name="mobilenet_v2",
+        **kwargs,
     )
 
 

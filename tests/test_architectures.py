@@ -76,8 +76,20 @@ def test_fashion_cnn_follows_the_syllabus() -> None:
     rows = arch.layer_table(model)
     kinds = [kind for _, kind, _, _ in rows]
     assert kinds == [
-        "Conv2D", "MaxPooling2D", "Conv2D", "Conv2D", "MaxPooling2D", "Conv2D", "Conv2D",
-        "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense", "Dropout", "Dense",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dropout",
+        "Dense",
+        "Dropout",
+        "Dense",
     ]
     shapes = {name: shape for name, _, shape, _ in rows}
     assert shapes["conv1"] == (None, 28, 28, 64)
@@ -152,8 +164,13 @@ def test_subsampling_needs_known_channels() -> None:
 # --- ResNet
 
 RESNET34_UNIT_PARAMS = (
-    [74_240] * 3 + [230_912] + [295_936] * 3 + [920_576] + [1_181_696] * 5
-    + [3_676_160] + [4_722_688] * 2
+    [74_240] * 3
+    + [230_912]
+    + [295_936] * 3
+    + [920_576]
+    + [1_181_696] * 5
+    + [3_676_160]
+    + [4_722_688] * 2
 )
 
 
@@ -168,9 +185,7 @@ def test_resnet34_exact_parameter_counts(resnet34_model: keras.Model) -> None:
     assert counts.total == 21_306_826
     assert counts.trainable == 21_289_802
     assert counts.non_trainable == 17_024
-    assert str(counts) == (
-        "total params 21,306,826; trainable 21,289,802; non-trainable 17,024"
-    )
+    assert str(counts) == ("total params 21,306,826; trainable 21,289,802; non-trainable 17,024")
 
 
 @pytest.mark.slow
@@ -228,8 +243,9 @@ def _library_residual_unit(unit: arch.ResidualUnit, in_shape: tuple[int, ...]) -
         for layer in skip_layers:
             skip = layer(skip)
     outputs = keras.layers.ReLU()(keras.layers.Add()([main, skip]))
-    for ours, theirs in zip(unit.main_layers + unit.skip_layers, main_layers + skip_layers,
-                            strict=True):
+    for ours, theirs in zip(
+        unit.main_layers + unit.skip_layers, main_layers + skip_layers, strict=True
+    ):
         theirs.set_weights(ours.get_weights())
     return keras.Model(inputs, outputs)
 
@@ -244,11 +260,18 @@ def test_residual_unit_matches_stock_layers(strides: int, rng: np.random.Generat
     for layer in unit.main_layers + unit.skip_layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             n = layer.gamma.shape[0]
-            layer.set_weights([rng.uniform(0.5, 2, n), rng.normal(size=n), rng.normal(size=n),
-                               rng.uniform(0.5, 2, n)])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 2, n),
+                    rng.normal(size=n),
+                    rng.normal(size=n),
+                    rng.uniform(0.5, 2, n),
+                ]
+            )
     reference = _library_residual_unit(unit, x.shape[1:])
-    np.testing.assert_allclose(unit(x, training=False), reference(x, training=False),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        unit(x, training=False), reference(x, training=False), rtol=1e-4, atol=1e-5
+    )
     expected_shape = (2, 6 // strides, 6 // strides, 8)
     assert tuple(unit(x).shape) == expected_shape
     assert tuple(unit.compute_output_shape(x.shape)) == expected_shape
@@ -262,8 +285,13 @@ def test_residual_unit_build_creates_every_weight(strides: int, expected: int) -
     n_bn = 3 if strides == 2 else 2
     assert arch.count_params(unit).non_trainable == n_bn * 2 * unit.filters
     assert arch.count_params(unit).total == (
-        expected if strides == 1 else conv_params(3, 8, 16, False)
-        + conv_params(3, 16, 16, False) + conv_params(1, 8, 16, False) + 3 * 4 * 16)
+        expected
+        if strides == 1
+        else conv_params(3, 8, 16, False)
+        + conv_params(3, 16, 16, False)
+        + conv_params(1, 8, 16, False)
+        + 3 * 4 * 16
+    )
 
 
 def test_residual_unit_is_identity_plus_relu_when_main_path_is_zero(
@@ -285,10 +313,18 @@ def test_inception_module_shapes_and_params() -> None:
     out = module(x)
     assert tuple(out.shape) == (None, 28, 28, 256)
     assert [tuple(b.shape) for b in module.branch_outputs(x)] == [
-        (None, 28, 28, 64), (None, 28, 28, 128), (None, 28, 28, 32), (None, 28, 28, 32)]
+        (None, 28, 28, 64),
+        (None, 28, 28, 128),
+        (None, 28, 28, 32),
+        (None, 28, 28, 32),
+    ]
     expected = (
-        conv_params(1, 192, 64) + conv_params(1, 192, 96) + conv_params(3, 96, 128)
-        + conv_params(1, 192, 16) + conv_params(5, 16, 32) + conv_params(1, 192, 32)
+        conv_params(1, 192, 64)
+        + conv_params(1, 192, 96)
+        + conv_params(3, 96, 128)
+        + conv_params(1, 192, 16)
+        + conv_params(5, 16, 32)
+        + conv_params(1, 192, 32)
     )
     assert arch.count_params(module).total == expected == 163_696
     assert module.compute_output_shape((None, 28, 28, 192)) == (None, 28, 28, 256)
@@ -298,8 +334,13 @@ def test_inception_module_build_creates_every_weight() -> None:
     module = arch.InceptionModule(2, 3, 4, 5, 6, 7)
     module.build((None, 8, 8, 3))
     assert arch.count_params(module).total == (
-        conv_params(1, 3, 2) + conv_params(1, 3, 3) + conv_params(3, 3, 4)
-        + conv_params(1, 3, 5) + conv_params(5, 5, 6) + conv_params(1, 3, 7))
+        conv_params(1, 3, 2)
+        + conv_params(1, 3, 3)
+        + conv_params(3, 3, 4)
+        + conv_params(1, 3, 5)
+        + conv_params(5, 5, 6)
+        + conv_params(1, 3, 7)
+    )
 
 
 def test_inception_module_rejects_empty_branch() -> None:
@@ -426,7 +467,9 @@ def test_plot_architecture_says_why_instead_of_failing(
 
 @pytest.mark.parametrize("error", [ImportError("no pydot"), OSError("dot crashed")])
 def test_plot_architecture_catches_plot_model_errors(
-    error: Exception, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    error: Exception,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     def broken(*args, **kwargs):
@@ -438,8 +481,9 @@ def test_plot_architecture_catches_plot_model_errors(
     assert type(error).__name__ in capsys.readouterr().out
 
 
-def test_plot_architecture_returns_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_plot_architecture_returns_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     seen = {}
 
     def fake_plot_model(model, to_file, **kwargs):

@@ -106,7 +106,7 @@ def test_zip_with_absolute_path_is_refused(tmp_path: Path) -> None:
 def test_zip_with_symlink_is_refused(tmp_path: Path) -> None:
     archive = tmp_path / "link.zip"
     info = zipfile.ZipInfo("pkg/link")
-    info.external_attr = (0o120777 << 16)
+    info.external_attr = 0o120777 << 16
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr(info, "/etc/passwd")
     with pytest.raises(UnsafeArchiveError, match="symbolic link"):

@@ -439,9 +439,7 @@ def test_class_folder_with_only_unreadable_files_is_named(data_root: Path, tmp_p
 
 
 def test_class_missing_from_one_split_is_named(data_root: Path, tmp_path: Path) -> None:
-    root = _classes(
-        tmp_path / "pets", {"train/cats": 2, "train/dogs": 2, "validation/cats": 2}
-    )
+    root = _classes(tmp_path / "pets", {"train/cats": 2, "train/dogs": 2, "validation/cats": 2})
     with pytest.raises(ClassFolderError, match=r"validation has no class folder 'dogs'"):
         subset_per_class(root, 1)
 
@@ -451,7 +449,8 @@ def test_class_missing_from_the_expected_names_is_named(data_root: Path, tmp_pat
     with pytest.raises(ClassFolderError, match=r"'tulips'"):
         subset_per_class(root, 1, class_names=["daisy", "roses", "tulips"])
     assert subset_per_class(root, 1, class_names=["daisy", "roses"]).counts == {
-        "daisy": 1, "roses": 1,
+        "daisy": 1,
+        "roses": 1,
     }
 
 

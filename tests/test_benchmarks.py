@@ -49,8 +49,10 @@ def test_fashion_benchmark_trains_with_the_lesson_settings(
     assert seen == [(profile, lesson_settings("03", profile))]
     out = capsys.readouterr().out
     assert "Machine: " in out and "CPU cores" in out
-    assert out.rstrip().endswith(f"| profile | epochs |\n|---|---|\n| {profile} | "
-                                 f"{lesson_settings('03', profile)['epochs']} |")
+    assert out.rstrip().endswith(
+        f"| profile | epochs |\n|---|---|\n| {profile} | "
+        f"{lesson_settings('03', profile)['epochs']} |"
+    )
     # Flags change single settings; the others stay the lesson's.
     fashion.main(["--profile", profile, "--epochs", "2", "--train-samples", "100"])
     assert seen[-1][1] == lesson_settings("03", profile, epochs=2, train_samples=100)
@@ -81,8 +83,10 @@ def test_transfer_benchmark_phases_use_the_lesson_settings(
         assert result["peak_rss_mib"] > 0
     lesson05, lesson06 = lesson_settings("05", profile), lesson_settings("06", profile)
     assert seen == {
-        "cats_and_dogs_filtered": (profile, lesson05), "flower_photos": (profile, lesson05),
-        "e2e": (profile, lesson05), "fine": (profile, lesson06),
+        "cats_and_dogs_filtered": (profile, lesson05),
+        "flower_photos": (profile, lesson05),
+        "e2e": (profile, lesson05),
+        "fine": (profile, lesson06),
     }
     seen.clear()
     transfer.run_phase("cats_dogs_fine_tune", profile, fine_tune_batch=8)
@@ -94,13 +98,31 @@ def test_transfer_benchmark_phases_use_the_lesson_settings(
 def test_transfer_benchmark_table() -> None:
     transfer = bench("transfer")
     results = {
-        "cats_dogs_frozen": {"epochs": 10, "val_accuracy": 0.97, "wall_s": 11.0,
-                             "extract_s": 5.0, "head_epoch_s": 0.1, "peak_rss_mib": 900.4},
-        "cats_dogs_end_to_end": {"epochs": 2, "val_accuracy": 0.95, "wall_s": 30.0,
-                                 "epoch_s": 6.0, "peak_rss_mib": 1000},
-        "cats_dogs_fine_tune": {"epochs": 3, "val_accuracy": 0.979, "wall_s": 40.0,
-                                "peak_rss_mib": 1100, "batch_size": 16, "fine_tune_at": 100,
-                                "learning_rate": 1e-5, "val_accuracy_before": 0.971},
+        "cats_dogs_frozen": {
+            "epochs": 10,
+            "val_accuracy": 0.97,
+            "wall_s": 11.0,
+            "extract_s": 5.0,
+            "head_epoch_s": 0.1,
+            "peak_rss_mib": 900.4,
+        },
+        "cats_dogs_end_to_end": {
+            "epochs": 2,
+            "val_accuracy": 0.95,
+            "wall_s": 30.0,
+            "epoch_s": 6.0,
+            "peak_rss_mib": 1000,
+        },
+        "cats_dogs_fine_tune": {
+            "epochs": 3,
+            "val_accuracy": 0.979,
+            "wall_s": 40.0,
+            "peak_rss_mib": 1100,
+            "batch_size": 16,
+            "fine_tune_at": 100,
+            "learning_rate": 1e-5,
+            "val_accuracy_before": 0.971,
+        },
     }
     lines = transfer.table("workshop", results).splitlines()
     assert lines[0] == (
@@ -108,8 +130,10 @@ def test_transfer_benchmark_table() -> None:
         "| peak RSS (MiB) | feature-cache speed-up |"
     )
     # 10 epochs: 10 x 6 s end to end against 5 s of extraction + 10 x 0.1 s on the features.
-    assert lines[2] == ("| cats vs dogs | MobileNetV2 | 160 | frozen, cached features (GAP head) "
-                        "| 10 | 0.970 | 11.0 | 900 | 10.0x over 10 epochs |")
+    assert lines[2] == (
+        "| cats vs dogs | MobileNetV2 | 160 | frozen, cached features (GAP head) "
+        "| 10 | 0.970 | 11.0 | 900 | 10.0x over 10 epochs |"
+    )
     assert lines[3].endswith("| 6.0 s/epoch vs 0.100 |")
     assert "| fine-tune from layer 100, lr 1e-05, batch 16 (was 0.971) | 3 | 0.979 |" in lines[4]
 
@@ -126,8 +150,12 @@ def test_notebooks_benchmark_measures_without_tensorflow() -> None:
         spec.loader.exec_module(bench)
         print(bench.measure.PeakMemory.__name__, "tensorflow" in sys.modules)
     """)
-    done = subprocess.run([sys.executable, "-c", script, str(ROOT / "benchmarks/notebooks.py")],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT / "benchmarks/notebooks.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.split() == ["PeakMemory", "False"]
 
 
@@ -146,12 +174,21 @@ def test_notebooks_benchmark_repeat_verdict_and_summary(tmp_path: Path) -> None:
     notebooks = bench("notebooks")
     path = _notebook(tmp_path / "nb.ipynb", ["a\n", "b\n"])
     assert notebooks.checked_outputs(nbformat.read(path, as_version=4)) == ["a\n", "b\n"]
-    run = {"notebook": "nb.ipynb", "wall_s": 10.0, "peak_rss_mib": 900.0, "peak_pss_mib": 880.0,
-           "slowest": [], "error": "", "metric": "-", "checked": ["a\n", "b\n"]}
+    run = {
+        "notebook": "nb.ipynb",
+        "wall_s": 10.0,
+        "peak_rss_mib": 900.0,
+        "peak_pss_mib": 880.0,
+        "slowest": [],
+        "error": "",
+        "metric": "-",
+        "checked": ["a\n", "b\n"],
+    }
     slower = {**run, "wall_s": 12.0, "peak_rss_mib": 950.0, "peak_pss_mib": None}
     assert notebooks.repeat_verdict(path, [run, run]) == "ok (2 runs, 2 checked cells equal)"
     assert "checked cells [1] differ" in notebooks.repeat_verdict(
-        path, [run, {**run, "checked": ["a\n", "c\n"]}])
+        path, [run, {**run, "checked": ["a\n", "c\n"]}]
+    )
     row = notebooks.summarize(path, [run, slower])
     assert (row["wall_s"], row["peak_rss_mib"], row["peak_pss_mib"]) == (12.0, 950.0, None)
     assert row["repeat"].startswith("ok")
@@ -160,18 +197,39 @@ def test_notebooks_benchmark_repeat_verdict_and_summary(tmp_path: Path) -> None:
 def test_notebooks_benchmark_report() -> None:
     notebooks = bench("notebooks")
     rows = [
-        {"notebook": "05_transfer_learning.ipynb", "wall_s": 54.2, "peak_rss_mib": 1330.4,
-         "peak_pss_mib": 1318.0, "metric": "cats vs dogs test accuracy 0.933",
-         "slowest": [(13.0, "e2e_timer = measure.EpochTimer()"), (0.5, "x = 1")],
-         "error": "", "repeat": "ok (2 runs, 7 checked cells equal)"},
-        {"notebook": "06_fine_tuning.ipynb", "wall_s": 29.0, "peak_rss_mib": 1143.0,
-         "peak_pss_mib": None, "metric": "-", "slowest": [], "error": "boom", "repeat": ""},
+        {
+            "notebook": "05_transfer_learning.ipynb",
+            "wall_s": 54.2,
+            "peak_rss_mib": 1330.4,
+            "peak_pss_mib": 1318.0,
+            "metric": "cats vs dogs test accuracy 0.933",
+            "slowest": [(13.0, "e2e_timer = measure.EpochTimer()"), (0.5, "x = 1")],
+            "error": "",
+            "repeat": "ok (2 runs, 7 checked cells equal)",
+        },
+        {
+            "notebook": "06_fine_tuning.ipynb",
+            "wall_s": 29.0,
+            "peak_rss_mib": 1143.0,
+            "peak_pss_mib": None,
+            "metric": "-",
+            "slowest": [],
+            "error": "boom",
+            "repeat": "",
+        },
     ]
-    text = notebooks.report("smoke", rows, 2, "Some CPU, 2 CPU cores, GPU: none; Python 3",
-                            datetime(2026, 11, 25, 17, 30))
+    text = notebooks.report(
+        "smoke",
+        rows,
+        2,
+        "Some CPU, 2 CPU cores, GPU: none; Python 3",
+        datetime(2026, 11, 25, 17, 30),
+    )
     lines = text.splitlines()
-    assert lines[0].endswith(": Some CPU, 2 CPU cores, GPU: none; Python 3; 2026-11-25 17:30; "
-                             "each notebook run 2 times in a row (worst run shown)")
+    assert lines[0].endswith(
+        ": Some CPU, 2 CPU cores, GPU: none; Python 3; 2026-11-25 17:30; "
+        "each notebook run 2 times in a row (worst run shown)"
+    )
     assert lines[2] == (
         "| notebook | profile | wall time | peak RSS, kernel tree (MiB) | peak PSS (MiB) "
         "| key metric | slowest cells (s) | repeatable | error |"
@@ -181,7 +239,9 @@ def test_notebooks_benchmark_report() -> None:
         "0.933 | 13 `e2e_timer = measure.EpochTimer()` | ok (2 runs, 7 checked cells equal) | - |"
     )
     assert lines[5] == "| 06_fine_tuning.ipynb | smoke | 29 s | 1143 | n/a | - | - |  | boom |"
-    assert lines[-1].startswith("Total wall time: 83 s; largest peak RSS 1330 MiB, largest peak "
-                                "PSS n/a (this OS does not report PSS).")
+    assert lines[-1].startswith(
+        "Total wall time: 83 s; largest peak RSS 1330 MiB, largest peak "
+        "PSS n/a (this OS does not report PSS)."
+    )
     single = notebooks.report("smoke", rows[:1], 1, "m", datetime(2026, 1, 1))
     assert "repeatable" not in single and "largest peak PSS 1318 MiB" in single

@@ -27,8 +27,13 @@ NOTEBOOK = "01_convolution_filters.ipynb"
 SHOTS = ROOT / "build" / "browser-test"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -64,8 +69,15 @@ def lab(tmp_path: Path) -> Iterator[str]:
     }
     env.pop("MPLBACKEND", None)  # let the kernel draw inline, as it does for a student
     cmd = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-        "--ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
     ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses root without it

@@ -224,9 +224,17 @@ def test_get_file_downloads_once_then_uses_cache(
     www, base = http_root
     photo = write_rgb(www / "pic.jpg")
     info = datasets.DatasetInfo(
-        name="photo_test", title="t", kind="file", url=f"{base}/pic.jpg", class_names=[],
-        licence="test", checksum_note="test", num_images={}, filename="pic.jpg",
-        sha256=hashlib.sha256(photo.read_bytes()).hexdigest(), size_bytes=photo.stat().st_size,
+        name="photo_test",
+        title="t",
+        kind="file",
+        url=f"{base}/pic.jpg",
+        class_names=[],
+        licence="test",
+        checksum_note="test",
+        num_images={},
+        filename="pic.jpg",
+        sha256=hashlib.sha256(photo.read_bytes()).hexdigest(),
+        size_bytes=photo.stat().st_size,
         cache_subdir="photos",
     )
     monkeypatch.setitem(datasets.REGISTRY, "photo_test", info)

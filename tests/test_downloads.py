@@ -150,9 +150,17 @@ def test_single_file_with_wrong_size_in_the_cache_is_fetched_again(
 ) -> None:
     server.payload = b"0123456789" * 100
     info = datasets.DatasetInfo(
-        name="blob", title="t", kind="file", url=f"{server.base}/blob.bin", class_names=[],
-        licence="test", checksum_note="test", num_images={}, filename="blob.bin",
-        sha256=hashlib.sha256(server.payload).hexdigest(), size_bytes=len(server.payload),
+        name="blob",
+        title="t",
+        kind="file",
+        url=f"{server.base}/blob.bin",
+        class_names=[],
+        licence="test",
+        checksum_note="test",
+        num_images={},
+        filename="blob.bin",
+        sha256=hashlib.sha256(server.payload).hexdigest(),
+        size_bytes=len(server.payload),
         cache_subdir="files",
     )
     monkeypatch.setitem(datasets.REGISTRY, "blob", info)
@@ -176,7 +184,10 @@ print("FOLDER", datasets.get_dataset("flower_photos"), flush=True)
 def _child(spec: dict) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(spec)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
 
@@ -225,6 +236,8 @@ def test_two_processes_fetching_at_once_download_once(
     assert folders.count_images(data_root / "flower_photos") == {"cats": 6, "dogs": 6}
     assert _cache_files(data_root) == sorted(
         ["downloads/flower_photos.tgz"]
-        + [f"flower_photos/{p.relative_to(image_tree / 'train').as_posix()}"
-           for p in (image_tree / "train").rglob("*.jpg")]
+        + [
+            f"flower_photos/{p.relative_to(image_tree / 'train').as_posix()}"
+            for p in (image_tree / "train").rglob("*.jpg")
+        ]
     )

@@ -55,6 +55,7 @@ def test_solutions_hidden_by_environment(
 def test_command_line_usage_error() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "export_views.py"), "teacher"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0 and "usage" in result.stderr

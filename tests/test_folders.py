@@ -29,7 +29,10 @@ def test_subset_keeps_layout_and_never_touches_source(data_root: Path, image_tre
     before = {p: p.read_bytes() for p in image_tree.rglob("*") if p.is_file()}
     view = subset_per_class(image_tree, 2)
     assert sorted(p.relative_to(view.path).as_posix() for p in view.path.glob("*/*")) == [
-        "train/cats", "train/dogs", "validation/cats", "validation/dogs",
+        "train/cats",
+        "train/dogs",
+        "validation/cats",
+        "validation/dogs",
     ]
     assert {p: p.read_bytes() for p in image_tree.rglob("*") if p.is_file()} == before
 

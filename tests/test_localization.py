@@ -51,8 +51,9 @@ def test_shapes_types_and_classes(folders: tuple[Path, Path]) -> None:
 
 def test_boxes_are_the_tight_boxes_of_the_pasted_objects(folders: tuple[Path, Path]) -> None:
     data = make(folders, n=20)
-    for image, mask, box, label in zip(data.images, data.masks, data.corners(), data.labels,
-                                       strict=True):
+    for image, mask, box, label in zip(
+        data.images, data.masks, data.corners(), data.labels, strict=True
+    ):
         ys, xs = np.nonzero(mask)
         np.testing.assert_allclose(
             box * 48, [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], atol=1e-4

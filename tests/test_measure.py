@@ -41,8 +41,13 @@ def test_timer_wall_and_cpu_time() -> None:
 
 
 def test_epoch_timer_records_each_epoch() -> None:
-    model = keras.Sequential([keras.Input((2, 2, 4)), keras.layers.GlobalAveragePooling2D(),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [
+            keras.Input((2, 2, 4)),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy")
     timer = measure.EpochTimer()
     assert isinstance(timer, keras.callbacks.Callback) and timer.seconds == []
@@ -61,8 +66,9 @@ def test_rss_mib_is_resident_memory_in_mib() -> None:
     status = Path("/proc/self/status")
     if not status.exists():
         pytest.skip("no /proc on this OS")
-    vm_rss_kib = next(int(ln.split()[1]) for ln in status.read_text().splitlines()
-                      if ln.startswith("VmRSS:"))
+    vm_rss_kib = next(
+        int(ln.split()[1]) for ln in status.read_text().splitlines() if ln.startswith("VmRSS:")
+    )
     assert measure.rss_mib() == pytest.approx(vm_rss_kib / 1024, abs=8)
 
 
@@ -147,8 +153,9 @@ def test_the_module_loads_without_tensorflow() -> None:
         print("tensorflow" in sys.modules, "keras" in sys.modules, mem.peak_rss_mib > 0)
     """)
     path = ROOT / "course_utils" / "measure.py"
-    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
     assert done.stdout.split() == ["False", "False", "True"]
 
 

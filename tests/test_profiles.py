@@ -58,9 +58,7 @@ def test_unknown_profile_lists_the_valid_ones(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize(("gpu", "expected"), [(True, "full"), (False, "workshop")])
-def test_default_follows_the_gpu(
-    monkeypatch: pytest.MonkeyPatch, gpu: bool, expected: str
-) -> None:
+def test_default_follows_the_gpu(monkeypatch: pytest.MonkeyPatch, gpu: bool, expected: str) -> None:
     monkeypatch.delenv("COURSE_PROFILE", raising=False)
     monkeypatch.setattr(profiles, "gpu_available", lambda: gpu)
     assert get_profile().name == expected

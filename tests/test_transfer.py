@@ -125,8 +125,9 @@ def test_unfreeze_from_by_name_and_negative_index() -> None:
     assert flags == [lay.trainable for lay in base.layers]
     with_bn = transfer.unfreeze_from(base, 100, keep_batchnorm_frozen=False)
     assert with_bn > by_name
-    assert any(isinstance(lay, keras.layers.BatchNormalization) and lay.trainable
-               for lay in base.layers)
+    assert any(
+        isinstance(lay, keras.layers.BatchNormalization) and lay.trainable for lay in base.layers
+    )
     assert transfer.unfreeze_from(base, 0, keep_batchnorm_frozen=False) == sum(
         1 for lay in base.layers if lay.weights
     )
@@ -149,18 +150,23 @@ def test_fine_tuning_changes_only_the_unfrozen_layers() -> None:
     keras.utils.set_random_seed(0)
     base = tiny_base()
     model = transfer.build_frozen_model(
-        base, transfer.gap_head(base.output.shape[1:], 2),
+        base,
+        transfer.gap_head(base.output.shape[1:], 2),
         preprocess=transfer.mobilenet_v2_preprocessing(),
     )
     transfer.unfreeze_from(base, 100)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-2),
-                  loss=keras.losses.BinaryCrossentropy())
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-2), loss=keras.losses.BinaryCrossentropy()
+    )
     before = {w.path: w.numpy().copy() for w in base.weights}
     model.fit(image_batches(n=8, batch=4), epochs=1, verbose=0)
-    changed = {w.path for w in base.weights
-               if not np.array_equal(before[w.path], w.numpy())}
-    top_conv = {w.path for lay in base.layers[100:] for w in lay.weights
-                if not isinstance(lay, keras.layers.BatchNormalization)}
+    changed = {w.path for w in base.weights if not np.array_equal(before[w.path], w.numpy())}
+    top_conv = {
+        w.path
+        for lay in base.layers[100:]
+        for w in lay.weights
+        if not isinstance(lay, keras.layers.BatchNormalization)
+    }
     assert changed and changed <= top_conv  # nothing below 100, no BatchNorm statistics
 
 
@@ -170,8 +176,10 @@ def test_fine_tuning_changes_only_the_unfrozen_layers() -> None:
 def test_save_load_round_trip_gives_identical_predictions(tmp_path: Path) -> None:
     base = tiny_base()
     model = transfer.build_frozen_model(
-        base, transfer.gap_head(base.output.shape[1:], 5),
-        preprocess=transfer.mobilenet_v2_preprocessing(), augment=transfer.augmentation(3),
+        base,
+        transfer.gap_head(base.output.shape[1:], 5),
+        preprocess=transfer.mobilenet_v2_preprocessing(),
+        augment=transfer.augmentation(3),
     )
     head = model.get_layer("gap_head")
     rng = np.random.default_rng(1)
@@ -201,7 +209,8 @@ def test_merge_histories() -> None:
     first = {"loss": [1.0, 0.8], "val_loss": [1.1, 0.9]}
     second = {"loss": [0.5], "val_loss": [0.7], "learning_rate": [1e-5]}
     assert transfer.merge_histories(first, second) == {
-        "loss": [1.0, 0.8, 0.5], "val_loss": [1.1, 0.9, 0.7]
+        "loss": [1.0, 0.8, 0.5],
+        "val_loss": [1.1, 0.9, 0.7],
     }
     assert transfer.merge_histories() == {}
 
@@ -248,7 +257,8 @@ MIRRORED_SCRIPT = textwrap.dedent(
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path: Path) -> None:
     base = tiny_base()
     model = transfer.build_frozen_model(
-        base, transfer.gap_head(base.output.shape[1:], 2),
+        base,
+        transfer.gap_head(base.output.shape[1:], 2),
         preprocess=transfer.mobilenet_v2_preprocessing(),
     )
     path = tmp_path / "start.keras"
@@ -256,11 +266,17 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path: Path) -> None:
     script = tmp_path / "mirrored.py"
     script.write_text(MIRRORED_SCRIPT)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([sys.executable, str(script), str(path)], capture_output=True,
-                          text=True, env=env, timeout=600, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    result = json.loads(lines[-1][len("RESULT "):])
+    result = json.loads(lines[-1][len("RESULT ") :])
     assert result["replicas"] == 2
     assert len(result["devices"]) == 2 and all("CPU" in d for d in result["devices"])
     assert result["distributed"]
@@ -284,7 +300,8 @@ def test_real_mobilenet_v2_shapes_and_counts() -> None:
     assert base.count_params() == 2_257_984
     assert count_params(base).trainable == 0
     model = transfer.build_frozen_model(
-        base, transfer.gap_head(base.output.shape[1:], 2),
+        base,
+        transfer.gap_head(base.output.shape[1:], 2),
         preprocess=transfer.mobilenet_v2_preprocessing(),
     )
     assert count_params(model).trainable == 1_281

@@ -35,7 +35,7 @@ COLAB_TXT = ROOT / "requirements" / "colab.txt"
 LOCK = ROOT / "requirements" / "lock.txt"
 TEST_TOOLS = ("pytest", "nbval", "pytest-xdist")
 
-CELL = '''\
+CELL = """\
 # Colab: install what the course needs and Colab lacks (a no-op everywhere else).
 # Colab's own packages are held at their versions, so nothing needs a restart.
 COURSE_REPO = "{repo}"  # the course moved? change this line
@@ -60,7 +60,7 @@ if "google.colab" in sys.modules:
     changed = [n for n, v in have.items() if now.get(n, v) != v]
     print(f"Installed in {{time.time() - start:.0f}} s:", ", ".join(added) or "nothing new")
     print("Colab's own packages changed:", ", ".join(changed) or "none")\
-'''
+"""
 
 
 def repository() -> str:
@@ -150,8 +150,9 @@ def make_image(python: str) -> None:
         "print(tf.__version__, keras.__version__, numpy.__version__, cv2.__version__)"
     )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([python, "-c", probe], check=True, capture_output=True, text=True,
-                          env=env)
+    done = subprocess.run(
+        [python, "-c", probe], check=True, capture_output=True, text=True, env=env
+    )
     print("Colab-like image: TensorFlow, Keras, NumPy, OpenCV =", done.stdout.split()[-4:])
 
 

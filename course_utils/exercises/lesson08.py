@@ -1,14 +1,14 @@
 """Exercises for lesson 08 (detection and segmentation).
 
 Checkers compute the answer: shapes with Keras, suppression with
-:func:`course_utils.boxes.non_max_suppression`.
+:func:`course_utils.detection.non_max_suppression`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_utils import boxes
+from course_utils import detection
 from course_utils.exercises import Exercise
 
 NMS_BOXES = np.array(
@@ -49,7 +49,7 @@ def _transpose_shape(answer: object) -> bool | tuple[bool, str]:
 
 
 def _nms_by_hand(answer: object) -> bool | tuple[bool, str]:
-    expected = boxes.non_max_suppression(NMS_BOXES, NMS_SCORES, iou_threshold=0.5).tolist()
+    expected = detection.non_max_suppression(NMS_BOXES, NMS_SCORES, iou_threshold=0.5).tolist()
     got = [int(v) for v in answer]
     if got == expected:
         return True
