@@ -38,7 +38,9 @@ TEST_TOOLS = ("pytest", "nbval", "pytest-xdist")
 CELL = """\
 # Colab: install what the course needs and Colab lacks (a no-op everywhere else).
 # Colab's own packages are held at their versions, so nothing needs a restart.
-COURSE_REPO = "{repo}"  # the course moved? change this line
+COURSE_REPO = (
+    "{repo}"  # the course moved? change this line
+)
 import sys
 
 if "google.colab" in sys.modules:
