@@ -4,6 +4,8 @@
 'local'
 >>> environment_report()["Keras"].split(".")[0]
 '3'
+>>> environment_report()["Keras backend"]
+'tensorflow'
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def environment_report() -> dict[str, str]:
         "Python": platform.python_version(),
         "TensorFlow": tf.__version__,
         "Keras": keras.__version__,
+        "Keras backend": keras.backend.backend(),
         "NumPy": np.__version__,
         "Running on": where_am_i(),
         "GPU": ", ".join(g.name for g in gpus) if gpus else "none (CPU only)",

@@ -264,6 +264,7 @@ def test_environment_report(monkeypatch: pytest.MonkeyPatch) -> None:
     report = environment.environment_report()
     assert report["Profile"].startswith("smoke")
     assert report["Keras"].startswith("3.")
+    assert report["Keras backend"] == "tensorflow"  # the lessons need TensorFlow's tools
     assert report["Python"] == ".".join(map(str, sys.version_info[:3]))
     assert environment.where_am_i() == "local"
     monkeypatch.setenv("BINDER_SERVICE_HOST", "x")
