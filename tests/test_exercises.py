@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -27,6 +28,7 @@ from course_utils.exercises import (
 )
 
 needs_mobilenet_v2_weights = needs_imagenet_weights("MobileNetV2")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -147,6 +149,29 @@ def test_hints_do_not_give_the_solution_away(lesson: str) -> None:
         hint = re.sub(r"\s+", "", exercise.hint_text)
         for line in _solution_lines(exercise.solution_text):
             assert re.sub(r"\s+", "", line) not in hint, f"{lesson}.{exercise.name}: {line!r}"
+
+
+# --- lesson 02: the checker measures the shift test exactly like the lesson
+
+
+def test_lesson02_checker_copies_the_lessons_shift_test() -> None:
+    import json
+
+    import keras
+    import numpy as np
+
+    from course_utils.exercises import lesson02
+
+    nb = json.loads((ROOT / "notebooks" / "02_pooling.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    (defining,) = [c for c in cells if "def shift_sensitivity" in c]
+    scope: dict = {"np": np}
+    exec(defining, scope)  # the lesson's own cell
+    x = np.random.default_rng(0).random((1, 64, 96, 2)).astype(np.float32)
+    for layer in (keras.layers.MaxPool2D(2), keras.layers.AvgPool2D(3, strides=2)):
+        assert scope["shift_sensitivity"](layer, x, 1) == lesson02.shift_sensitivity(layer, x, 1)
+    (features_cell,) = [c for c in cells if "features = np.maximum(" in c]
+    assert "edge.T, -edge.T" in features_cell  # the same four filters as edge_features()
 
 
 # --- lesson 03
