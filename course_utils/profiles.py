@@ -152,9 +152,9 @@ def get_profile(name: str | None = None, **overrides: object) -> Profile:
 LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "03": {  # which Fashion CNN trains, on how much of Fashion-MNIST, how long
         "smoke": {"trained_model": "compact", "train_samples": 512, "val_samples": 256,
-                  "epochs": 1, "batch_size": 128, "learning_rate": 3e-3, "lenet_epochs": 1},
+                  "epochs": 1, "batch_size": 128, "learning_rate": 5e-3, "lenet_epochs": 1},
         "workshop": {"trained_model": "compact", "train_samples": 55_000, "val_samples": 2_000,
-                     "epochs": 3, "batch_size": 128, "learning_rate": 3e-3, "lenet_epochs": 3},
+                     "epochs": 3, "batch_size": 128, "learning_rate": 5e-3, "lenet_epochs": 3},
         "full": {"trained_model": "book", "train_samples": 55_000, "val_samples": 5_000,
                  "epochs": 10, "batch_size": 64, "learning_rate": 1e-3, "lenet_epochs": 10},
     },
