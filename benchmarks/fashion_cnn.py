@@ -10,8 +10,9 @@ them to explore other settings. Prints the machine and one table row per run::
     python benchmarks/fashion_cnn.py --profile workshop
     python benchmarks/fashion_cnn.py --profile workshop --epochs 3 --train-samples 20000
 
-The target (SYLLABUS section 03 / issue 3): at least 88% test accuracy within
-5 minutes of wall time on a 2-core CPU in the workshop profile. Wall time is
+The target (issue 14): at least 91% test accuracy with training under 2 minutes
+on a 2-core CPU in the workshop profile (which trains the compact CNN; the full
+profile trains the book's CNN). "fit s" is the training; wall time is
 everything after the imports: loading, training, evaluating the full test set.
 Timings on a shared machine are pessimistic: the "CPU s" column (user + system
 time of all threads) divided by the number of cores the run could use is what
@@ -24,10 +25,8 @@ import argparse
 import os
 from typing import Any
 
-TARGET_ACCURACY = 0.88
-TARGET_SECONDS = 300
-#: Lesson 03 compiles with ``Nadam(learning_rate=1e-3)`` in its cells; it is not one of its knobs.
-LEARNING_RATE = 1e-3
+TARGET_ACCURACY = 0.91
+TARGET_FIT_SECONDS = 120
 
 
 def lesson_knobs(profile: str, overrides: dict[str, int | None]) -> dict[str, Any]:
@@ -47,7 +46,7 @@ def run(profile: str, knobs: dict[str, Any]) -> dict[str, object]:
     import numpy as np
 
     from course_utils import measure
-    from course_utils.architectures import fashion_cnn
+    from course_utils.architectures import FASHION_MODELS
     from course_utils.datasets import load_keras_dataset
     from course_utils.profiles import get_profile
 
@@ -70,9 +69,13 @@ def run(profile: str, knobs: dict[str, Any]) -> dict[str, object]:
         n_test = P.max_test_samples or len(x_test)
         x_test, y_test = prepare(x_test[:n_test]), y_test[:n_test]
 
-        model = fashion_cnn()
+        model = FASHION_MODELS[knobs["trained_model"]]()
+        steps = knobs["epochs"] * -(-len(x_train) // knobs["batch_size"])
+        schedule = keras.optimizers.schedules.CosineDecay(  # as in the notebook
+            0.0, steps, warmup_target=knobs["learning_rate"], warmup_steps=steps // 10
+        )
         model.compile(
-            optimizer=keras.optimizers.Nadam(learning_rate=LEARNING_RATE),
+            optimizer=keras.optimizers.Adam(learning_rate=schedule),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
@@ -88,6 +91,7 @@ def run(profile: str, knobs: dict[str, Any]) -> dict[str, object]:
         _, test_accuracy = model.evaluate(x_test, y_test, batch_size=500, verbose=0)
     return {
         "profile": P.name,
+        "model": model.name,
         "train samples": len(x_train),
         "epochs": knobs["epochs"],
         "batch size": knobs["batch_size"],
@@ -99,7 +103,7 @@ def run(profile: str, knobs: dict[str, Any]) -> dict[str, object]:
         "peak RSS MiB": f"{measure.peak_rss_mib():.0f}",
         "RSS at end MiB": f"{measure.rss_mib():.0f}",
         "cpus": measure.cpu_cores(),
-        "target met": bool(test_accuracy >= TARGET_ACCURACY and total.seconds <= TARGET_SECONDS),
+        "target met": bool(test_accuracy >= TARGET_ACCURACY and fit.seconds <= TARGET_FIT_SECONDS),
     }
 
 

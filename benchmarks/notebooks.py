@@ -38,7 +38,9 @@ KEY_METRICS = {
     "00_setup": 'f"profile {P.name}, {len(datasets.list_datasets())} datasets registered"',
     "01_convolution_filters": 'f"Conv2D layer: {conv.count_params():,} parameters"',
     "02_pooling": 'f"2x2 max pooling keeps {kept:.0%} of the values"',
-    "03_cnn_architectures": 'f"Fashion CNN test accuracy {test_accuracy:.2%}"',
+    "03_cnn_architectures": (
+        'f"{trained.name} test accuracy {test_accuracy:.2%}, trained in {train_seconds:.0f} s"'
+    ),
     "04_pretrained_models": 'f"{names[0]}: {top5[0][0][1]} ({top5[0][0][2]:.2f})"',
     "05_transfer_learning": "f\"cats vs dogs test accuracy {test['accuracy']:.3f}\"",
     "06_fine_tuning": 'f"val accuracy {frozen_val:.3f} frozen -> {fine_val:.3f} fine-tuned"',

@@ -499,3 +499,113 @@ def test_plot_architecture_returns_the_file(
     monkeypatch.setattr(keras.utils, "plot_model", lambda *a, **k: None)  # IPython path
     assert arch.plot_architecture(arch.lenet5(), tmp_path / "none.png") is None
     assert "did not write" in capsys.readouterr().out
+
+
+# --- the notebook's written-out layers against the module's tested ones
+
+NOTEBOOK = ROOT / "notebooks" / "03_cnn_architectures.ipynb"
+
+
+@pytest.fixture(scope="module")
+def notebook_layers() -> dict:
+    """The classes lesson 03 writes out, defined by executing exactly those notebook cells."""
+    import nbformat
+
+    scope: dict = {"keras": keras, "layers": keras.layers, "np": np}
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    wanted = ("class InceptionModule(", "class SEBlock(", "class ResidualUnit(")
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith(wanted)]
+    assert len(cells) == 3, "lesson 03 should write out InceptionModule, SEBlock and ResidualUnit"
+    for source in cells:
+        exec(source, scope)  # the repository's own notebook
+    return scope
+
+
+def _same_output(ours: keras.layers.Layer, theirs: keras.layers.Layer, shape: tuple) -> None:
+    x = np.random.default_rng(1).normal(size=(2, *shape)).astype("float32")
+    ours(x)
+    theirs(x)
+    assert [w.shape for w in ours.weights] == [w.shape for w in theirs.weights]
+    rng = np.random.default_rng(2)
+    values = [rng.normal(scale=0.2, size=w.shape).astype("float32") for w in theirs.weights]
+    values = [  # batch norm variances must stay positive
+        np.abs(v) + 0.5 if "variance" in w.path else v
+        for v, w in zip(values, theirs.weights, strict=True)
+    ]
+    ours.set_weights(values)
+    theirs.set_weights(values)
+    for training in (False, True):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(ours(x, training=training)),
+            keras.ops.convert_to_numpy(theirs(x, training=training)),
+            rtol=1e-5,
+            atol=1e-5,
+        )
+
+
+def test_notebook_inception_module_equals_the_module_s(notebook_layers: dict) -> None:
+    args = (8, 6, 8, 2, 4, 4)
+    _same_output(notebook_layers["InceptionModule"](*args), arch.InceptionModule(*args), (7, 7, 5))
+
+
+def test_notebook_se_block_equals_the_module_s(notebook_layers: dict) -> None:
+    _same_output(notebook_layers["SEBlock"](ratio=4), arch.SEBlock(ratio=4), (5, 5, 16))
+
+
+@pytest.mark.parametrize("strides", [1, 2])
+def test_notebook_residual_unit_equals_the_module_s(notebook_layers: dict, strides: int) -> None:
+    _same_output(
+        notebook_layers["ResidualUnit"](8, strides=strides),
+        arch.ResidualUnit(8, strides=strides),
+        (6, 6, 4 if strides == 2 else 8),
+    )
+
+
+# --- block diagrams without Graphviz
+
+
+@pytest.mark.parametrize(
+    ("block", "shape", "kinds"),
+    [
+        (
+            arch.SEBlock(ratio=4),
+            (5, 5, 8),
+            ["GlobalAveragePooling2D", "Dense", "Dense", "Multiply"],
+        ),
+        (arch.ResidualUnit(4), (6, 6, 4), ["Conv2D", "BatchNormalization", "Activation"]),
+        (arch.InceptionModule(2, 2, 2, 2, 2, 2), (6, 6, 3), ["Conv2D", "MaxPooling2D"]),
+    ],
+)
+def test_block_graph_reuses_the_block_s_layers(block, shape, kinds) -> None:
+    graph = arch.block_graph(block, shape)
+    names = [type(layer).__name__ for layer in graph.layers]
+    assert all(kind in names for kind in kinds)
+    x = np.random.default_rng(0).normal(size=(2, *shape)).astype("float32")
+    np.testing.assert_allclose(np.asarray(graph(x)), np.asarray(block(x)), rtol=1e-6)
+
+
+def test_block_graph_refuses_other_layers() -> None:
+    with pytest.raises(TypeError, match="keras.Model"):
+        arch.block_graph(keras.layers.Dense(3), (4,))
+
+
+def test_draw_graph_draws_one_box_per_layer_and_bends_the_skip_path() -> None:
+    import matplotlib.pyplot as plt
+
+    graph = arch.block_graph(arch.ResidualUnit(4), (6, 6, 4))
+    fig = arch.draw_graph(graph, title="unit")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts if t.get_text()]
+    assert len(labels) == len(graph.layers)
+    assert labels[0] == "Input\n6x6x4" and any(label.startswith("Add") for label in labels)
+    arrows = [t for t in ax.texts if not t.get_text()]  # annotate() arrows have no text
+    assert len(arrows) == len(graph.layers)  # one edge into every layer but the input, + skip
+    plt.close(fig)
+
+
+def test_compact_fashion_cnn_is_cheaper_than_the_book_s() -> None:
+    compact, book = arch.compact_fashion_cnn(), arch.fashion_cnn()
+    kinds = [kind for _, kind, _, _ in arch.layer_table(compact)]
+    assert kinds.count("BatchNormalization") == 3 and kinds.count("Conv2D") == 3
+    assert arch.count_params(compact).total < arch.count_params(book).total / 5
+    assert set(arch.FASHION_MODELS) == {"compact", "book"}
