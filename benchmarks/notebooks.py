@@ -36,8 +36,13 @@ METRIC_TAG = "KEY-METRIC:"
 #: Each lesson's headline result, as a Python expression over the notebook's names.
 KEY_METRICS = {
     "00_setup": 'f"profile {P.name}, {len(datasets.list_datasets())} datasets registered"',
-    "01_convolution_filters": 'f"Conv2D layer: {conv.count_params():,} parameters"',
-    "02_pooling": 'f"2x2 max pooling keeps {kept:.0%} of the values"',
+    "01_convolution_filters": (
+        'f"edge kernel learnt to within {float(np.abs(learnt - true_kernel).max()):.3f}"'
+    ),
+    "02_pooling": (
+        '"edge maps, 1-px shift, 2 layers: " + ", ".join(f"{k.split()[0]} '
+        '{shift_sensitivity(v, features, 1)[1]:.2f}" for k, v in list(halvings.items())[:3])'
+    ),
     "03_cnn_architectures": (
         'f"{trained.name} test accuracy {test_accuracy:.2%}, trained in {train_seconds:.0f} s"'
     ),
