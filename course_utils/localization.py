@@ -355,7 +355,7 @@ def make_detection_set(
     per_class: int | None = None,
     classes: tuple[str, ...] | None = None,
     objects_per_image: tuple[int, int] = (1, 3),
-    scale_range: tuple[float, float] = (0.2, 0.45),
+    scale_range: tuple[float, float] = (0.25, 0.5),
     aspect_range: tuple[float, float] = (0.7, 1.4),
     max_overlap: float = 0.1,
     test_fraction: float = 0.2,
