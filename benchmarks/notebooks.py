@@ -50,7 +50,12 @@ KEY_METRICS = {
     "05_transfer_learning": "f\"cats vs dogs test accuracy {test['accuracy']:.3f}\"",
     "06_fine_tuning": 'f"val accuracy {frozen_val:.3f} frozen -> {fine_val:.3f} fine-tuned"',
     "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',
-    "08_object_detection": "f\"U-Net held-out mean IoU {seg_scores['mean_io_u']:.3f}\"",
+    "08_object_detection": (
+        'f"detector mAP@0.5 {det_map:.3f} ({map_low:.2f}-{map_high:.2f}), '
+        "found {hits}/{n_objects}; features {feature_time.seconds:.0f} s + "
+        "head {train_time.seconds:.0f} s; "
+        "U-Net mean IoU {seg_scores['mean_io_u']:.3f}\""
+    ),
 }
 
 

@@ -188,15 +188,9 @@ def encode_yolo(
         raise ValueError(f"{len(centers)} boxes but {len(labels)} labels")
     if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
         raise ValueError(f"labels must be in [0, {num_classes}), got {labels.tolist()}")
-    eps = 1e-6
-    for (xc, yc, w, h), label in zip(centers, labels, strict=True):
-        if w <= 0 or h <= 0:
-            raise ValueError(f"cannot encode a box with zero width or height: {[xc, yc, w, h]}")
-        col = min(int(xc * grid_size), grid_size - 1)
-        row = min(int(yc * grid_size), grid_size - 1)
-        k = int(np.argmax(wh_iou(np.array([[w, h]]), anc)[0]))
-        fx = np.clip(xc * grid_size - col, eps, 1 - eps)
-        fy = np.clip(yc * grid_size - row, eps, 1 - eps)
+    for (row, col, k, fx, fy, w, h), label in zip(
+        _match(centers, grid_size, anc), labels, strict=True
+    ):
         out[row, col, k, :5] = [
             np.log(fx / (1 - fx)),
             np.log(fy / (1 - fy)),
@@ -206,6 +200,70 @@ def encode_yolo(
         ]
         out[row, col, k, 5:] = 0.0
         out[row, col, k, 5 + label] = confidence_logit
+    return out
+
+
+def _match(
+    centers: np.ndarray, grid_size: int, anchors: np.ndarray
+) -> list[tuple[int, int, int, float, float, float, float]]:
+    """For each ``(xc, yc, w, h)`` box: its cell, its best anchor and its offsets in the cell."""
+    eps = 1e-6
+    out = []
+    for xc, yc, w, h in centers:
+        if w <= 0 or h <= 0:
+            raise ValueError(f"cannot encode a box with zero width or height: {[xc, yc, w, h]}")
+        col = min(max(int(xc * grid_size), 0), grid_size - 1)
+        row = min(max(int(yc * grid_size), 0), grid_size - 1)
+        k = int(np.argmax(wh_iou(np.array([[w, h]]), anchors)[0]))
+        fx = float(np.clip(xc * grid_size - col, eps, 1 - eps))
+        fy = float(np.clip(yc * grid_size - row, eps, 1 - eps))
+        out.append((row, col, k, fx, fy, float(w), float(h)))
+    return out
+
+
+#: What each of the 6 numbers of a training target slot means (:func:`yolo_targets`).
+TARGET_FIELDS = ("x offset", "y offset", "log w/anchor", "log h/anchor", "object", "class")
+
+
+def yolo_targets(
+    boxes: Sequence[Any],
+    labels: Sequence[Any],
+    grid_size: int,
+    anchors: Any,
+    num_classes: int,
+) -> np.ndarray:
+    """Training targets ``[n, S, S, B, 6]`` for a batch of images with several boxes each.
+
+    ``boxes[i]`` (corners, normalised) and ``labels[i]`` are image i's
+    objects. Each box is *matched* to the cell that holds its centre and to
+    the anchor whose shape overlaps it most (as in :func:`encode_yolo`);
+    that slot gets ``TARGET_FIELDS``: the centre's offsets in the cell (0-1,
+    what the sigmoid of the prediction should be), the log size ratios to the
+    anchor, objectness 1 and the class id. Every other slot has objectness 0
+    (the rest of it is ignored by the loss). Two boxes matched to the same
+    slot: the later one wins.
+
+    >>> t = yolo_targets([[[0.0, 0.5, 0.5, 1.0]]], [[1]], grid_size=2, anchors=[[0.5, 0.5]],
+    ...                  num_classes=2)
+    >>> t.shape, t[0, 1, 0, 0].round(3).tolist()
+    ((1, 2, 2, 1, 6), [0.5, 0.5, 0.0, 0.0, 1.0, 1.0])
+    """
+    anc = np.asarray(anchors, dtype=np.float64)
+    if len(boxes) != len(labels):
+        raise ValueError(f"{len(boxes)} box lists but {len(labels)} label lists")
+    out = np.zeros((len(boxes), grid_size, grid_size, len(anc), 6), np.float32)
+    _check_yolo(np.zeros((grid_size, grid_size, len(anc), 5 + num_classes)), anc)
+    for i, (image_boxes, image_labels) in enumerate(zip(boxes, labels, strict=True)):
+        centers = corners_to_center(_as_boxes(image_boxes).reshape(-1, 4))
+        lab = np.asarray(image_labels, dtype=np.int64).reshape(-1)
+        if len(lab) != len(centers):
+            raise ValueError(f"image {i}: {len(centers)} boxes but {len(lab)} labels")
+        if len(lab) and (lab.min() < 0 or lab.max() >= num_classes):
+            raise ValueError(f"image {i}: labels must be in [0, {num_classes}), got {lab.tolist()}")
+        for (row, col, k, fx, fy, w, h), label in zip(
+            _match(centers, grid_size, anc), lab, strict=True
+        ):
+            out[i, row, col, k] = [fx, fy, np.log(w / anc[k, 0]), np.log(h / anc[k, 1]), 1, label]
     return out
 
 
@@ -274,23 +332,26 @@ def mean_best_iou(wh: Any, anchors: Any) -> float:
 # --------------------------------------------------------------------------- mAP
 
 
-def average_precision(
+def precision_recall_curve(
     detections: Sequence[tuple[Any, Any]], ground_truths: Sequence[Any], iou_threshold: float = 0.5
-) -> float:
-    """Average precision of one class over a set of images (all-point interpolation).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Recall and precision after each detection of one class, ranked by score over all images.
 
     ``detections[i] = (boxes, scores)`` and ``ground_truths[i] = boxes`` for
-    image i (corners). All detections are ranked by score; one is a true
-    positive when it overlaps a not-yet-matched true box with IoU >=
-    ``iou_threshold``. AP is the area under the precision-recall curve (with
-    precision made monotone); mAP is its mean over classes.
+    image i (corners). Walking down the ranking, a detection is a true
+    positive when it overlaps a not-yet-matched true box of its image with
+    IoU >= ``iou_threshold``, otherwise a false positive (a miss or a
+    duplicate). Both arrays start at recall 0, precision 1.
 
-    >>> average_precision([([[0, 0, 1, 1], [5, 5, 6, 6]], [0.9, 0.8])], [[[0, 0, 1, 1]]])
-    1.0
+    >>> r, p = precision_recall_curve([([[0, 0, 1, 1], [5, 5, 6, 6]], [0.9, 0.8])],
+    ...                               [[[0, 0, 1, 1], [2, 2, 3, 3]]])
+    >>> r.tolist(), p.tolist()
+    ([0.0, 0.5, 0.5], [1.0, 1.0, 0.5])
     """
     if len(detections) != len(ground_truths):
         raise ValueError(f"{len(detections)} detection lists but {len(ground_truths)} images")
-    n_true = sum(len(_as_boxes(g).reshape(-1, 4)) for g in ground_truths)
+    truths = [_as_boxes(g).reshape(-1, 4) for g in ground_truths]
+    n_true = sum(len(t) for t in truths)
     if n_true == 0:
         raise ValueError("no ground-truth boxes: average precision is undefined")
     ranked = []
@@ -299,10 +360,10 @@ def average_precision(
         for box, score in zip(b, np.asarray(scores, dtype=np.float64).reshape(-1), strict=True):
             ranked.append((-score, image, box))
     ranked.sort(key=lambda r: r[0])
-    matched = [np.zeros(len(_as_boxes(g).reshape(-1, 4)), bool) for g in ground_truths]
+    matched = [np.zeros(len(t), bool) for t in truths]
     hits = []
     for _, image, box in ranked:
-        truth = _as_boxes(ground_truths[image]).reshape(-1, 4)
+        truth = truths[image]
         ious = iou_matrix(box[None], truth)[0] if len(truth) else np.zeros(0)
         ious[matched[image]] = -1.0
         j = int(np.argmax(ious)) if len(ious) else -1
@@ -313,5 +374,62 @@ def average_precision(
     tp = np.cumsum(hits)
     recall = np.concatenate([[0.0], tp / n_true])
     precision = np.concatenate([[1.0], tp / np.arange(1, len(hits) + 1)])
+    return recall, precision
+
+
+def average_precision(
+    detections: Sequence[tuple[Any, Any]], ground_truths: Sequence[Any], iou_threshold: float = 0.5
+) -> float:
+    """Average precision of one class over a set of images (all-point interpolation).
+
+    The area under :func:`precision_recall_curve`, with precision made
+    monotone (at each recall, the best precision at that recall or beyond);
+    mAP is its mean over classes (:func:`mean_average_precision`).
+
+    >>> average_precision([([[0, 0, 1, 1], [5, 5, 6, 6]], [0.9, 0.8])], [[[0, 0, 1, 1]]])
+    1.0
+    """
+    recall, precision = precision_recall_curve(detections, ground_truths, iou_threshold)
     precision = np.maximum.accumulate(precision[::-1])[::-1]
     return float(np.sum(np.diff(recall) * precision[1:]))
+
+
+def _of_class(detections: Detections, c: int) -> tuple[np.ndarray, np.ndarray]:
+    keep = detections.classes == c
+    return detections.boxes[keep], detections.scores[keep]
+
+
+def mean_average_precision(
+    detections: Sequence[Detections],
+    true_boxes: Sequence[Any],
+    true_labels: Sequence[Any],
+    num_classes: int,
+    iou_threshold: float = 0.5,
+) -> tuple[float, np.ndarray]:
+    """mAP@``iou_threshold`` and the AP of each class (NaN for a class with no true box).
+
+    A detection counts for its predicted class only: a box in the right place
+    with the wrong class is a false positive of one class and a miss of
+    another.
+
+    >>> found = Detections(np.array([[0, 0, 1, 1.0]]), np.array([0.9]), np.array([1]))
+    >>> m, per_class = mean_average_precision([found], [[[0, 0, 1, 1]]], [[1]], num_classes=2)
+    >>> m, per_class.tolist()
+    (1.0, [nan, 1.0])
+    """
+    if not len(detections) == len(true_boxes) == len(true_labels):
+        raise ValueError(
+            f"{len(detections)} detections, {len(true_boxes)} box lists and "
+            f"{len(true_labels)} label lists: one of each per image"
+        )
+    aps = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        truths = [
+            _as_boxes(b).reshape(-1, 4)[np.asarray(lab).reshape(-1) == c]
+            for b, lab in zip(true_boxes, true_labels, strict=True)
+        ]
+        if sum(len(t) for t in truths):
+            aps[c] = average_precision([_of_class(d, c) for d in detections], truths, iou_threshold)
+    if np.all(np.isnan(aps)):
+        raise ValueError("no ground-truth boxes: mean average precision is undefined")
+    return float(np.nanmean(aps)), aps

@@ -311,3 +311,132 @@ def make_patch_set(
             crop = _random_square_crop(src, rng, 0.3)
         images[i] = _resize(crop, image_size, image_size)
     return images, labels, PATCH_CLASSES
+
+
+# --------------------------------------------------------------------------- several objects
+
+
+@dataclass(frozen=True)
+class DetectionSet:
+    """Generated scenes with several objects each (lesson 08's detector).
+
+    ``images`` uint8 ``[n, s, s, 3]``; ``boxes[i]`` float32 ``[k_i, 4]``
+    normalised corners and ``labels[i]`` int32 ``[k_i]`` for image i (k_i
+    objects, 1 or more).
+    """
+
+    images: np.ndarray
+    boxes: tuple[np.ndarray, ...]
+    labels: tuple[np.ndarray, ...]
+    class_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def all_boxes(self) -> np.ndarray:
+        """Every box of every image, ``[sum k_i, 4]`` (e.g. for k-means anchors)."""
+        return np.concatenate(self.boxes).reshape(-1, 4)
+
+
+def _blurred_background(path: Path, rng: np.random.Generator, size: int) -> np.ndarray:
+    from PIL import ImageFilter
+
+    crop = _resize(_random_square_crop(load_image(path), rng, 0.6), size, size)
+    blurred = Image.fromarray(crop).filter(ImageFilter.GaussianBlur(radius=max(1.0, size / 48)))
+    return np.array(blurred)
+
+
+def make_detection_set(
+    n_images: int,
+    image_size: int,
+    *,
+    split: str = "train",
+    seed: int = 0,
+    per_class: int | None = None,
+    classes: tuple[str, ...] | None = None,
+    objects_per_image: tuple[int, int] = (1, 3),
+    scale_range: tuple[float, float] = (0.25, 0.5),
+    aspect_range: tuple[float, float] = (0.7, 1.4),
+    max_overlap: float = 0.1,
+    test_fraction: float = 0.2,
+    object_root: Path | str | None = None,
+    background_root: Path | str | None = None,
+) -> DetectionSet:
+    """Scenes with several objects each: ``n_images`` square images of ``image_size`` pixels.
+
+    Each scene holds between ``objects_per_image[0]`` and ``[1]`` objects
+    (flower photos cut to an ellipse, class = folder, only the folders named
+    in ``classes`` when given) of ``scale_range`` x the image side, placed
+    anywhere so that no two overlap with IoU above ``max_overlap``, on a
+    blurred crop of a cat or dog photo (the blur keeps the pets from
+    competing with the objects). Source photos are split as in
+    :func:`make_localization_set`; the same arguments give the same scenes.
+
+    >>> make_detection_set(2, 96, classes=("no such flower",),
+    ...                    object_root="/nonexistent")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no object images for split 'train' under /nonexistent ...
+    """
+    _check_sizes(n_images, image_size)
+    lo, hi = scale_range
+    if not 0.0 < lo <= hi <= 1.0:
+        raise ValueError(f"scale_range must satisfy 0 < low <= high <= 1, got {scale_range}")
+    a_lo, a_hi = aspect_range
+    if not 0.0 < a_lo <= a_hi:
+        raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
+    k_lo, k_hi = objects_per_image
+    if not 1 <= k_lo <= k_hi:
+        raise ValueError(
+            f"objects_per_image must satisfy 1 <= low <= high, got {objects_per_image}"
+        )
+    if not 0.0 <= max_overlap <= 1.0:
+        raise ValueError(f"max_overlap must be in [0, 1], got {max_overlap}")
+    class_names, objects, backgrounds = _resolve_sources(
+        split,
+        per_class,
+        None if object_root is None else Path(object_root),
+        None if background_root is None else Path(background_root),
+        test_fraction,
+    )
+    if classes is not None:
+        unknown = sorted(set(classes) - set(class_names))
+        if unknown or not classes:
+            raise ValueError(
+                f"classes {unknown or list(classes)} are not object folders; choose from "
+                f"{class_names}"
+            )
+        objects = [objects[class_names.index(c)] for c in classes]
+        class_names = list(classes)
+    rng = np.random.default_rng([seed, SPLITS.index(split), 88])
+    s = image_size
+    images = np.empty((n_images, s, s, 3), np.uint8)
+    all_boxes: list[np.ndarray] = []
+    all_labels: list[np.ndarray] = []
+    for i in range(n_images):
+        scene = _blurred_background(backgrounds[int(rng.integers(len(backgrounds)))], rng, s)
+        placed: list[tuple[int, int, int, int]] = []
+        labels: list[int] = []
+        for _ in range(int(rng.integers(k_lo, k_hi + 1))):
+            label = int(rng.integers(len(class_names)))
+            side = rng.uniform(lo, hi) * s
+            aspect = float(np.exp(rng.uniform(np.log(a_lo), np.log(a_hi))))
+            w = int(np.clip(round(side * np.sqrt(aspect)), 4, s))
+            h = int(np.clip(round(side / np.sqrt(aspect)), 4, s))
+            for _attempt in range(20):  # find a free spot; give up on this object if none
+                x0, y0 = int(rng.integers(0, s - w + 1)), int(rng.integers(0, s - h + 1))
+                box = (x0, y0, x0 + w, y0 + h)
+                if not placed or box_ops.iou_matrix([box], placed).max() <= max_overlap:
+                    break
+            else:
+                continue
+            path = objects[label][int(rng.integers(len(objects[label])))]
+            patch = _resize(_center_crop(load_image(path), w / h), w, h)
+            mask = ellipse_mask(w, h) == 1
+            scene[y0 : y0 + h, x0 : x0 + w][mask] = patch[mask]
+            placed.append(box)
+            labels.append(label)
+        images[i] = scene
+        all_boxes.append(np.array(placed, np.float32).reshape(-1, 4) / s)
+        all_labels.append(np.array(labels, np.int32))
+    return DetectionSet(images, tuple(all_boxes), tuple(all_labels), tuple(class_names))

@@ -205,3 +205,91 @@ def test_average_precision_errors() -> None:
         D.average_precision([([[0, 0, 1, 1]], [0.5])], [np.zeros((0, 4))])
     with pytest.raises(ValueError, match="images"):
         D.average_precision([], [[[0, 0, 1, 1]]])
+
+
+# ----------------------------------------------------------------- training targets
+
+
+def test_yolo_targets_match_encode_yolo(rng: np.random.Generator) -> None:
+    """Same cell and anchor as encode_yolo; the offsets are encode_yolo's sigmoids."""
+    anchors = np.array([[0.1, 0.1], [0.3, 0.2], [0.2, 0.4]])
+    boxes = [random_boxes(rng, 3), random_boxes(rng, 1)]
+    labels = [np.array([0, 2, 1]), np.array([1])]
+    targets = D.yolo_targets(boxes, labels, grid_size=7, anchors=anchors, num_classes=3)
+    assert targets.shape == (2, 7, 7, 3, 6) and targets.dtype == np.float32
+    for i in range(2):
+        encoded = D.encode_yolo(boxes[i], labels[i], 7, anchors, num_classes=3)
+        where = targets[i, ..., 4] == 1
+        np.testing.assert_array_equal(where, encoded[..., 4] > 0)
+        np.testing.assert_allclose(
+            targets[i][where][:, :2], 1 / (1 + np.exp(-encoded[where][:, :2])), atol=1e-5
+        )
+        np.testing.assert_allclose(targets[i][where][:, 2:4], encoded[where][:, 2:4], atol=1e-5)
+        np.testing.assert_array_equal(targets[i][where][:, 5], encoded[where][:, 5:].argmax(axis=1))
+    assert 1 <= targets[..., 4].sum() <= 4  # fewer when two boxes share a cell and anchor
+
+
+def test_yolo_targets_collision_keeps_the_later_box() -> None:
+    a = [[0.3, 0.3]]
+    boxes = [[[0.1, 0.1, 0.4, 0.4], [0.12, 0.1, 0.42, 0.4]]]
+    t = D.yolo_targets(boxes, [[0, 1]], grid_size=2, anchors=a, num_classes=2)
+    assert t[..., 4].sum() == 1 and t[0, 0, 0, 0, 5] == 1
+
+
+def test_yolo_targets_decode_back_to_the_boxes() -> None:
+    anchors = np.array([[0.2, 0.2], [0.4, 0.3]])
+    boxes = np.array([[0.05, 0.1, 0.3, 0.3], [0.5, 0.55, 0.95, 0.8]])
+    t = D.yolo_targets([boxes], [[0, 1]], grid_size=5, anchors=anchors, num_classes=2)[0]
+    raw = np.full((5, 5, 2, 7), -20.0)
+    where = t[..., 4] == 1
+    fx = np.clip(t[where][:, :2], 1e-6, 1 - 1e-6)
+    raw[where, :2] = np.log(fx / (1 - fx))
+    raw[where, 2:4] = t[where][:, 2:4]
+    raw[where, 4] = 20.0
+    raw[where, 5 + t[where][:, 5].astype(int)] = 20.0
+    found = D.decode_yolo(raw, anchors, iou_threshold=None)
+    np.testing.assert_allclose(np.sort(found.boxes, 0), np.sort(boxes, 0), atol=1e-4)
+
+
+def test_yolo_targets_errors() -> None:
+    a = [[0.5, 0.5]]
+    with pytest.raises(ValueError, match="label lists"):
+        D.yolo_targets([[[0, 0, 1, 1]]], [], 2, a, 1)
+    with pytest.raises(ValueError, match="image 0: 1 boxes but 2 labels"):
+        D.yolo_targets([[[0, 0, 1, 1]]], [[0, 0]], 2, a, 1)
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 1\)"):
+        D.yolo_targets([[[0, 0, 1, 1]]], [[3]], 2, a, 1)
+    with pytest.raises(ValueError, match="zero width"):
+        D.yolo_targets([[[0.5, 0, 0.5, 1]]], [[0]], 2, a, 1)
+    empty = D.yolo_targets([np.zeros((0, 4))], [[]], 2, a, 1)
+    assert empty.shape == (1, 2, 2, 1, 6) and empty.sum() == 0
+
+
+# ----------------------------------------------------------------- precision-recall and mAP
+
+
+def test_precision_recall_curve_hand_computed() -> None:
+    truth = [[[0, 0, 1, 1], [2, 2, 3, 3]]]
+    found = [([[0, 0, 1, 1], [5, 5, 6, 6], [2, 2, 3, 3]], [0.9, 0.8, 0.7])]
+    recall, precision = D.precision_recall_curve(found, truth)
+    np.testing.assert_allclose(recall, [0, 0.5, 0.5, 1.0])
+    np.testing.assert_allclose(precision, [1, 1, 0.5, 2 / 3])
+    assert D.average_precision(found, truth) == pytest.approx(0.5 + 0.5 * 2 / 3)
+
+
+def test_mean_average_precision_counts_a_wrong_class_twice() -> None:
+    """A box in the right place with the wrong class: a false positive and a miss."""
+    box = np.array([[0.1, 0.1, 0.5, 0.5]])
+    right = D.Detections(box, np.array([0.9]), np.array([0]))
+    wrong = D.Detections(box, np.array([0.9]), np.array([1]))
+    truth_boxes, truth_labels = [box, box], [np.array([0]), np.array([0])]
+    m, aps = D.mean_average_precision([right, wrong], truth_boxes, truth_labels, num_classes=2)
+    assert aps[0] == pytest.approx(0.5) and np.isnan(aps[1]) and m == pytest.approx(0.5)
+
+
+def test_mean_average_precision_errors() -> None:
+    none = D.Detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match="one of each per image"):
+        D.mean_average_precision([none], [], [], 1)
+    with pytest.raises(ValueError, match="undefined"):
+        D.mean_average_precision([none], [np.zeros((0, 4))], [np.zeros(0)], 1)

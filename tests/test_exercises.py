@@ -245,7 +245,7 @@ def test_lesson06_exercises(capsys) -> None:
     assert not lesson06.ex3.check(1e-9)
 
 
-# --- lessons 07 and 08
+# --- lesson 07 (lesson 08's exercises are tried through its CASES)
 
 
 @pytest.mark.parametrize(
@@ -254,10 +254,6 @@ def test_lesson06_exercises(capsys) -> None:
         ("lesson07", "ex1"),
         ("lesson07", "ex2"),
         ("lesson07", "ex3"),
-        ("lesson08", "ex1"),
-        ("lesson08", "ex2"),
-        ("lesson08", "ex3"),
-        ("lesson08", "ex4"),
     ],
 )
 def test_exercise_solutions_pass_and_wrong_answers_fail(module: str, name: str) -> None:
@@ -275,10 +271,6 @@ def test_exercise_solutions_pass_and_wrong_answers_fail(module: str, name: str) 
         ("lesson07", "ex2", (0.3, 0.2, 0.7, 0.6)),
         ("lesson07", "ex3", lambda a, b: 1.0),
         ("lesson07", "ex3", "not a function"),
-        ("lesson08", "ex1", (10, 15)),
-        ("lesson08", "ex2", (16, 16, 32)),
-        ("lesson08", "ex3", [0, 1, 3, 2]),
-        ("lesson08", "ex4", 13 * 13 * (5 * 5 + 20)),
     ],
 )
 def test_exercise_wrong_answers(

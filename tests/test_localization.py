@@ -179,3 +179,69 @@ def test_real_flowers_on_real_backgrounds() -> None:
     assert data.images.std() > 20  # real photos, not flat colour
     c = data.corners()
     assert np.all(c[:, 2] > c[:, 0]) and np.all(c[:, 3] > c[:, 1])
+
+
+# --------------------------------------------------------------------------- several objects
+
+
+def make_scenes(folders: tuple[Path, Path], n: int = 16, size: int = 64, **kw) -> L.DetectionSet:
+    objects, backgrounds = folders
+    return L.make_detection_set(n, size, object_root=objects, background_root=backgrounds, **kw)
+
+
+def test_detection_set_shapes_and_counts(folders: tuple[Path, Path]) -> None:
+    data = make_scenes(folders, objects_per_image=(1, 3))
+    assert data.images.shape == (16, 64, 64, 3) and data.images.dtype == np.uint8
+    assert len(data) == len(data.boxes) == len(data.labels) == 16
+    counts = [len(b) for b in data.boxes]
+    assert min(counts) >= 1 and max(counts) <= 3 and len(set(counts)) > 1
+    for b, lab in zip(data.boxes, data.labels, strict=True):
+        assert b.dtype == np.float32 and lab.dtype == np.int32 and len(b) == len(lab)
+        assert np.all((b >= 0) & (b <= 1)) and np.all(b[:, 2:] > b[:, :2])
+    assert data.all_boxes().shape == (sum(counts), 4)
+
+
+def test_detection_set_objects_are_where_the_boxes_say(folders: tuple[Path, Path]) -> None:
+    """Each solid-colour object's colour fills its ellipse, at the box's centre."""
+    data = make_scenes(folders, n=10, size=64, max_overlap=0.0)
+    for image, boxes, labels in zip(data.images, data.boxes, data.labels, strict=True):
+        for box, label in zip(boxes * 64, labels, strict=True):
+            cx, cy = int((box[0] + box[2]) / 2), int((box[1] + box[3]) / 2)
+            colour = COLOURS[data.class_names[label]]
+            np.testing.assert_array_equal(image[cy, cx], colour)
+        assert B.iou_matrix(boxes, boxes)[np.triu_indices(len(boxes), 1)].max(initial=0) == 0
+
+
+def test_detection_set_is_deterministic_and_class_subsets(folders: tuple[Path, Path]) -> None:
+    a, b = make_scenes(folders, seed=3), make_scenes(folders, seed=3)
+    np.testing.assert_array_equal(a.images, b.images)
+    assert all(np.array_equal(x, y) for x, y in zip(a.boxes, b.boxes, strict=True))
+    assert not np.array_equal(a.images, make_scenes(folders, seed=4).images)
+    some = make_scenes(folders, classes=("yellow", "blue"))
+    assert some.class_names == ("yellow", "blue")
+    assert set(np.concatenate(some.labels).tolist()) <= {0, 1}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"classes": ("green",)}, "not object folders"),
+        ({"classes": ()}, "not object folders"),
+        ({"objects_per_image": (0, 2)}, "objects_per_image"),
+        ({"scale_range": (0.5, 0.2)}, "scale_range"),
+        ({"aspect_range": (0, 1)}, "aspect_range"),
+        ({"max_overlap": 2.0}, "max_overlap"),
+        ({"n": 0}, "n_images"),
+    ],
+)
+def test_detection_set_errors(folders: tuple[Path, Path], kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make_scenes(folders, **kwargs)
+
+
+def test_real_detection_scenes() -> None:
+    try:
+        data = L.make_detection_set(4, 96, split="test", seed=0, per_class=16, classes=("roses",))
+    except datasets.DatasetUnavailableError as err:
+        pytest.skip(f"offline datasets not available: {err}")
+    assert data.class_names == ("roses",) and data.images.std() > 20
