@@ -41,7 +41,8 @@ KEY_METRICS = {
     "03_cnn_architectures": 'f"Fashion CNN test accuracy {test_accuracy:.2%}"',
     "04_pretrained_models": 'f"{names[0]}: {top5[0][0][1]} ({top5[0][0][2]:.2f})"',
     "05_transfer_learning": "f\"cats vs dogs test accuracy {test['accuracy']:.3f}\"",
-    "06_fine_tuning": 'f"val accuracy {frozen_val:.3f} frozen -> {fine_val:.3f} fine-tuned"',
+    "06_fine_tuning": 'f"flowers test accuracy {frozen_test.value:.3f} frozen -> '
+    '{fine_test.value:.3f} fine-tuned ({fine_test.n} images)"',
     "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',
     "08_object_detection": "f\"U-Net held-out mean IoU {seg_scores['mean_io_u']:.3f}\"",
 }
