@@ -40,7 +40,8 @@ KEY_METRICS = {
     "02_pooling": 'f"2x2 max pooling keeps {kept:.0%} of the values"',
     "03_cnn_architectures": 'f"Fashion CNN test accuracy {test_accuracy:.2%}"',
     "04_pretrained_models": 'f"{names[0]}: {top5[0][0][1]} ({top5[0][0][2]:.2f})"',
-    "05_transfer_learning": "f\"cats vs dogs test accuracy {test['accuracy']:.3f}\"",
+    "05_transfer_learning": 'f"cats vs dogs test accuracy {test_acc.value:.3f} '
+    '({test_acc.n} images); feature cache {speedup:.1f}x faster over {n} epochs"',
     "06_fine_tuning": 'f"flowers test accuracy {frozen_test.value:.3f} frozen -> '
     '{fine_test.value:.3f} fine-tuned ({fine_test.n} images)"',
     "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',

@@ -181,7 +181,7 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                   "demo_steps": 2, "overfit_max_epochs": 20, "patience": 3},
         "workshop": {"images_per_class": 300, "val_fraction": 0.4, "test_fraction": 0.5,
                      "head_epochs": 10, "fine_tune_at": "block_12_expand", "learning_rate": 1e-4,
-                     "fine_tune_epochs": 5, "batch_size": 16, "too_high_rate": 0.2,
+                     "fine_tune_epochs": 8, "batch_size": 16, "too_high_rate": 0.2,
                      "demo_steps": 10, "overfit_max_epochs": 100, "patience": 5},
         "full": {"images_per_class": None, "val_fraction": 0.4, "test_fraction": 0.5,
                  "head_epochs": 10, "fine_tune_at": "block_12_expand", "learning_rate": 1e-4,
