@@ -47,8 +47,10 @@ KEY_METRICS = {
         'f"{trained.name} test accuracy {test_accuracy:.2%}, trained in {train_seconds:.0f} s"'
     ),
     "04_pretrained_models": 'f"{names[0]}: {top5[0][0][1]} ({top5[0][0][2]:.2f})"',
-    "05_transfer_learning": "f\"cats vs dogs test accuracy {test['accuracy']:.3f}\"",
-    "06_fine_tuning": 'f"val accuracy {frozen_val:.3f} frozen -> {fine_val:.3f} fine-tuned"',
+    "05_transfer_learning": 'f"cats vs dogs test accuracy {test_acc.value:.3f} '
+    '({test_acc.n} images); feature cache {speedup:.1f}x faster over {n} epochs"',
+    "06_fine_tuning": 'f"flowers test accuracy {frozen_test.value:.3f} frozen -> '
+    '{fine_test.value:.3f} fine-tuned ({fine_test.n} images)"',
     "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',
     "08_object_detection": (
         'f"detector mAP@0.5 {det_map:.3f} ({map_low:.2f}-{map_high:.2f}), '

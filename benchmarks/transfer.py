@@ -2,7 +2,9 @@
 
 Prints one markdown table per profile: dataset, backbone, image size, phase,
 epochs, validation accuracy, wall time, peak RSS and the feature-cache
-speed-up. Every phase runs in its own Python process, so its peak RSS
+speed-up (lesson 05: cats vs dogs and the flowers with a frozen base; lesson 06:
+fine-tuning the flowers, with the test accuracy before and after). Every phase
+runs in its own Python process, so its peak RSS
 (``measure.peak_rss_mib``, the process's lifetime peak) is its own; wall time
 counts from building the data pipelines to the end of training (not the
 TensorFlow import).
@@ -28,7 +30,9 @@ from typing import Any
 #: Lessons 05 and 06 compile the new head with ``Adam(learning_rate=1e-3)`` in their cells
 #: (not one of their knobs); fine-tuning uses lesson 06's ``learning_rate`` knob.
 HEAD_LEARNING_RATE = 1e-3
-PHASES = ("cats_dogs_frozen", "cats_dogs_end_to_end", "flowers_frozen", "cats_dogs_fine_tune")
+PHASES = ("cats_dogs_frozen", "cats_dogs_end_to_end", "flowers_frozen", "flowers_fine_tune")
+#: The flower head of lesson 06 trains on cached features in batches of this size (its cell).
+HEAD_BATCH = 32
 
 
 def settings(profile_name: str, fine_tune_batch: int | None = None) -> dict[str, dict[str, Any]]:
@@ -48,7 +52,7 @@ def settings(profile_name: str, fine_tune_batch: int | None = None) -> dict[str,
     }
 
 
-def _compile(model: Any, num_classes: int, learning_rate: float) -> None:
+def _compile(model: Any, num_classes: int, learning_rate: Any) -> None:
     """As the lessons compile: Adam; binary cross-entropy for two classes (one sigmoid unit),
     sparse categorical cross-entropy for more (a softmax over the classes)."""
     import keras
@@ -65,13 +69,27 @@ def _compile(model: Any, num_classes: int, learning_rate: float) -> None:
     )
 
 
-def _splits(dataset: str, profile, batch_size: int):
+def _splits(dataset: str, profile, batch_size: int, per_class: int | None, **fractions: float):
+    """The lesson's splits: ``per_class`` photos per class folder, its val/test fractions."""
     from course_utils import datasets, folders, pipelines
 
-    view = folders.subset_per_class(
-        datasets.get_dataset(dataset), profile.images_per_class, seed=profile.seed
+    view = folders.subset_per_class(datasets.get_dataset(dataset), per_class, seed=profile.seed)
+    return pipelines.make_splits(
+        view.path, profile.image_size, batch_size, seed=profile.seed, **fractions
     )
-    return pipelines.make_splits(view.path, profile.image_size, batch_size, seed=profile.seed)
+
+
+def _lesson05_splits(dataset: str, profile, lesson: dict[str, Any]):
+    """Lesson 05's cats vs dogs (its own photos per class and test share) or flowers (profile)."""
+    if dataset == "cats_and_dogs_filtered":
+        return _splits(
+            dataset,
+            profile,
+            lesson["batch_size"],
+            lesson["images_per_class"],
+            test_fraction=lesson["test_fraction"],
+        )
+    return _splits(dataset, profile, lesson["batch_size"], profile.images_per_class)
 
 
 def _frozen_head(dataset: str, profile, lesson: dict[str, Any]) -> dict:
@@ -82,7 +100,7 @@ def _frozen_head(dataset: str, profile, lesson: dict[str, Any]) -> dict:
 
     keras.utils.set_random_seed(profile.seed)
     with measure.Timer() as wall:
-        splits = _splits(dataset, profile, lesson["batch_size"])
+        splits = _lesson05_splits(dataset, profile, lesson)
         base = transfer.mobilenet_v2_base(profile.image_size)
         prep = transfer.mobilenet_v2_preprocessing()
         with measure.Timer() as extract:
@@ -104,9 +122,6 @@ def _frozen_head(dataset: str, profile, lesson: dict[str, Any]) -> dict:
             verbose=0,
         )
     head_epoch_s = sum(timer.seconds[1:]) / max(1, len(timer.seconds) - 1)
-    if dataset == "cats_and_dogs_filtered":
-        # Lesson 06 starts from this converged head: keep it for the fine-tuning phase.
-        head.save(_head_path(profile))
     return {
         "epochs": lesson["head_epochs"],
         "val_accuracy": history.history["val_accuracy"][-1],
@@ -118,23 +133,16 @@ def _frozen_head(dataset: str, profile, lesson: dict[str, Any]) -> dict:
     }
 
 
-def _head_path(profile) -> Path:
-    from course_utils import datasets
-
-    out = datasets.data_dir() / "outputs" / "benchmark"
-    out.mkdir(parents=True, exist_ok=True)
-    return out / f"cats_dogs_head_{profile.name}.keras"
-
-
 def _end_to_end(profile, lesson: dict[str, Any]) -> dict:
-    """The same frozen model, but the base runs on every batch of every epoch (lesson 05)."""
+    """The same frozen model, unaugmented as in lesson 05, but the base runs on every batch of
+    every epoch."""
     import keras
 
     from course_utils import measure, transfer
 
     keras.utils.set_random_seed(profile.seed)
     with measure.Timer() as wall:
-        splits = _splits("cats_and_dogs_filtered", profile, lesson["batch_size"])
+        splits = _lesson05_splits("cats_and_dogs_filtered", profile, lesson)
         base = transfer.mobilenet_v2_base(profile.image_size)
         model = transfer.build_frozen_model(
             base,
@@ -161,35 +169,68 @@ def _end_to_end(profile, lesson: dict[str, Any]) -> dict:
 
 
 def _fine_tune(profile, lesson: dict[str, Any]) -> dict:
-    """Frozen head from the cats/dogs phase on the base, then unfreeze and train (lesson 06)."""
+    """Lesson 06: the flower head on cached pooled features, then unfreeze and fine-tune."""
     import keras
 
-    from course_utils import measure, transfer
+    from course_utils import evaluation, measure, pipelines, transfer
     from course_utils.architectures import count_params
 
     keras.utils.set_random_seed(profile.seed)
     with measure.Timer() as wall:
-        splits = _splits("cats_and_dogs_filtered", profile, lesson["batch_size"])
-        base = transfer.mobilenet_v2_base(profile.image_size)
-        head = keras.models.load_model(_head_path(profile), safe_mode=True)
-        model = transfer.build_frozen_model(
-            base,
-            head,
-            preprocess=transfer.mobilenet_v2_preprocessing(),
-            augment=transfer.augmentation(profile.seed),
+        splits = _splits(
+            "flower_photos",
+            profile,
+            lesson["batch_size"],
+            lesson["images_per_class"],
+            val_fraction=lesson["val_fraction"],
+            test_fraction=lesson["test_fraction"],
         )
-        _compile(model, 2, HEAD_LEARNING_RATE)
-        before = model.evaluate(splits.val, verbose=0, return_dict=True)["accuracy"]
+        n_classes = len(splits.class_names)
+        base = transfer.mobilenet_v2_base(profile.image_size)
+        prep = transfer.mobilenet_v2_preprocessing()
+        pooled = keras.Sequential(
+            [keras.Input(profile.image_shape), base, keras.layers.GlobalAveragePooling2D()]
+        )
+        x_train, y_train = pipelines.extract_features(
+            pooled, splits.train, preprocess=prep, verbose=0
+        )
+        x_val, y_val = pipelines.extract_features(pooled, splits.val, preprocess=prep, verbose=0)
+        keras.utils.set_random_seed(profile.seed)
+        pooled_head = transfer.gap_head(x_train.shape[1:], n_classes)
+        _compile(pooled_head, n_classes, HEAD_LEARNING_RATE)
+        pooled_head.fit(
+            x_train, y_train, epochs=lesson["head_epochs"], batch_size=HEAD_BATCH, verbose=0
+        )
+        head = transfer.gap_head(base.output.shape[1:], n_classes)
+        head.set_weights(pooled_head.get_weights())
+        model = transfer.build_frozen_model(
+            base, head, preprocess=prep, augment=transfer.augmentation(profile.seed)
+        )
+        val_before = evaluation.model_accuracy(model, splits.val)[0]
+        test_before = evaluation.model_accuracy(model, splits.test)[0]
         transfer.unfreeze_from(base, lesson["fine_tune_at"])
-        _compile(model, 2, lesson["learning_rate"])
+        steps = -(-splits.counts["train"] // lesson["batch_size"])
+        schedule = keras.optimizers.schedules.CosineDecay(  # as the lesson: cosine to zero
+            lesson["learning_rate"], decay_steps=lesson["fine_tune_epochs"] * steps
+        )
+        _compile(model, n_classes, schedule)
+        keras.utils.set_random_seed(profile.seed)
         with measure.PeakMemory() as mem:
-            history = model.fit(
-                splits.train, validation_data=splits.val, epochs=profile.fine_tune_epochs, verbose=0
+            model.fit(
+                splits.train,
+                validation_data=splits.val,
+                epochs=lesson["fine_tune_epochs"],
+                verbose=0,
             )
+        val_after = evaluation.model_accuracy(model, splits.val)[0]
+        test_after = evaluation.model_accuracy(model, splits.test)[0]
     return {
-        "epochs": profile.fine_tune_epochs,
-        "val_accuracy": history.history["val_accuracy"][-1],
-        "val_accuracy_before": before,
+        "epochs": lesson["fine_tune_epochs"],
+        "val_accuracy": val_after.value,
+        "val_accuracy_before": val_before.value,
+        "test_accuracy": test_after.value,
+        "test_accuracy_before": test_before.value,
+        "n_test": test_after.n,
         "wall_s": wall.seconds,
         "fit_peak_rss_mib": mem.peak_rss_mib,
         "batch_size": lesson["batch_size"],
@@ -212,7 +253,7 @@ def run_phase(phase: str, profile_name: str, fine_tune_batch: int | None = None)
         result = _frozen_head("flower_photos", profile, lessons["05"])
     elif phase == "cats_dogs_end_to_end":
         result = _end_to_end(profile, lessons["05"])
-    elif phase == "cats_dogs_fine_tune":
+    elif phase == "flowers_fine_tune":
         result = _fine_tune(profile, lessons["06"])
     else:
         raise ValueError(f"unknown phase {phase!r}; choose from {PHASES}")
@@ -237,7 +278,7 @@ def table(profile_name: str, results: dict[str, dict]) -> str:
         "cats_dogs_frozen": ("cats vs dogs", "frozen, cached features (GAP head)"),
         "cats_dogs_end_to_end": ("cats vs dogs", "frozen, base run every epoch"),
         "flowers_frozen": ("flowers (5)", "frozen, cached features (GAP head)"),
-        "cats_dogs_fine_tune": ("cats vs dogs", "fine-tune"),
+        "flowers_fine_tune": ("flowers (5)", "fine-tune"),
     }
     rows = []
     for phase, r in results.items():
@@ -245,10 +286,12 @@ def table(profile_name: str, results: dict[str, dict]) -> str:
         extra = speedup if phase == "cats_dogs_frozen" else ""
         if phase == "cats_dogs_end_to_end":
             extra = f"{r['epoch_s']:.1f} s/epoch vs {cd['head_epoch_s']:.3f}" if cd else ""
-        if phase == "cats_dogs_fine_tune":
+        if phase == "flowers_fine_tune":
             label += (
-                f" from layer {r['fine_tune_at']}, lr {r['learning_rate']:g}, "
-                f"batch {r['batch_size']} (was {r['val_accuracy_before']:.3f})"
+                f" from {r['fine_tune_at']}, lr {r['learning_rate']:g} cosine, "
+                f"batch {r['batch_size']} "
+                f"(val was {r['val_accuracy_before']:.3f}; test {r['test_accuracy_before']:.3f} "
+                f"-> {r['test_accuracy']:.3f} on {r['n_test']} images)"
             )
         rows.append({
             "dataset": dataset, "backbone": p.backbone, "image size": p.image_size,

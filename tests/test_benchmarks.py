@@ -89,7 +89,7 @@ def test_transfer_benchmark_phases_use_the_lesson_settings(
         "fine": (profile, lesson06),
     }
     seen.clear()
-    transfer.run_phase("cats_dogs_fine_tune", profile, fine_tune_batch=8)
+    transfer.run_phase("flowers_fine_tune", profile, fine_tune_batch=8)
     assert seen["fine"][1] == lesson_settings("06", profile, batch_size=8)
     with pytest.raises(ValueError, match="unknown phase"):
         transfer.run_phase("no_such_phase", profile)
@@ -113,15 +113,18 @@ def test_transfer_benchmark_table() -> None:
             "epoch_s": 6.0,
             "peak_rss_mib": 1000,
         },
-        "cats_dogs_fine_tune": {
-            "epochs": 3,
-            "val_accuracy": 0.979,
+        "flowers_fine_tune": {
+            "epochs": 5,
+            "val_accuracy": 0.9,
             "wall_s": 40.0,
             "peak_rss_mib": 1100,
             "batch_size": 16,
-            "fine_tune_at": 100,
-            "learning_rate": 1e-5,
-            "val_accuracy_before": 0.971,
+            "fine_tune_at": "block_12_expand",
+            "learning_rate": 1e-4,
+            "val_accuracy_before": 0.85,
+            "test_accuracy_before": 0.807,
+            "test_accuracy": 0.87,
+            "n_test": 300,
         },
     }
     lines = transfer.table("workshop", results).splitlines()
@@ -135,7 +138,11 @@ def test_transfer_benchmark_table() -> None:
         "| 10 | 0.970 | 11.0 | 900 | 10.0x over 10 epochs |"
     )
     assert lines[3].endswith("| 6.0 s/epoch vs 0.100 |")
-    assert "| fine-tune from layer 100, lr 1e-05, batch 16 (was 0.971) | 3 | 0.979 |" in lines[4]
+    assert lines[4].startswith(
+        "| flowers (5) | MobileNetV2 | 160 | fine-tune from block_12_expand, lr 0.0001 cosine, "
+        "batch 16 "
+        "(val was 0.850; test 0.807 -> 0.870 on 300 images) | 5 | 0.900 |"
+    )
 
 
 # --- notebooks.py: every lesson --------------------------------------------------

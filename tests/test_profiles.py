@@ -96,7 +96,7 @@ def test_every_lesson_has_the_same_knobs_in_every_profile() -> None:
 def test_lesson_settings_follow_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_PROFILE", "full")
     assert profiles.lesson_settings("05")["end_to_end_epochs"] == 10
-    assert profiles.lesson_settings("05", "smoke")["end_to_end_epochs"] == 1
+    assert profiles.lesson_settings("05", "smoke")["end_to_end_epochs"] == 2
     workshop = profiles.get_profile("workshop")
     assert profiles.lesson_settings("05", workshop)["end_to_end_epochs"] == 2
 
@@ -121,7 +121,7 @@ def test_lesson_settings_errors_name_the_fix() -> None:
 def test_lesson_table_marks_the_active_profile() -> None:
     lines = profiles.lesson_table("05", "full").splitlines()
     assert lines[0].split() == ["knob", "smoke", "workshop", "full*"]
-    assert lines[2].split() == ["end_to_end_epochs", "1", "2", "10"]
+    assert lines[4].split() == ["end_to_end_epochs", "2", "2", "10"]
 
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
