@@ -1,4 +1,4 @@
-"""Image pipelines and cached features for lessons 05 (frozen base) and 06 (fine-tuning).
+"""Image pipelines and cached features: lessons 05 (frozen base) and 06 (fine-tuning), 07-08.
 
 :func:`make_splits` turns an image folder into train/validation/test
 ``tf.data`` pipelines (:class:`Splits`); :func:`extract_features` runs a frozen
@@ -10,6 +10,9 @@ base once over a pipeline, so that a new head trains on NumPy arrays::
     >>> features, labels = extract_features(base, ds, verbose=0)
     >>> features.tolist()[0], labels.tolist()
     ([1.0, 1.0, 1.0], [0, 1, 1, 0, 1])
+
+:class:`ArrayBatches` feeds such cached arrays to ``fit`` one batch at a time
+(lessons 07 and 08 train their heads that way).
 """
 
 from __future__ import annotations
@@ -180,3 +183,53 @@ def extract_features(
     if not features:
         raise ValueError("extract_features got an empty dataset")
     return np.concatenate(features), np.concatenate(labels)
+
+
+# --- training on cached features without copying them --------------------------------
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of in-memory arrays for ``fit``, cast one batch at a time, reshuffled each epoch.
+
+    ``model.fit(x, y)`` on NumPy arrays converts them whole into tensors (and
+    from float16 to float32 first), which for a few hundred MB of cached
+    features means several copies at once. This hands ``fit`` one batch at a
+    time instead. ``y`` may be one array or a tuple of arrays (a model with
+    several outputs); ``seed=None`` keeps the order (validation data)::
+
+        >>> batches = ArrayBatches(np.zeros((5, 2), np.float16), np.arange(5), batch_size=2)
+        >>> len(batches), batches[2][0].dtype, batches[2][1].tolist()
+        (3, dtype('float32'), [4])
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray | tuple[np.ndarray, ...],
+        batch_size: int,
+        seed: int | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        super().__init__()
+        targets = y if isinstance(y, tuple) else (y,)
+        if any(len(t) != len(x) for t in targets):
+            sizes = [len(t) for t in targets]
+            raise ValueError(f"{len(x)} inputs but {sizes} targets: they must match")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.x, self.y, self.batch_size, self.dtype = x, y, batch_size, dtype
+        self.order = np.arange(len(x))
+        self.rng = np.random.default_rng(seed) if seed is not None else None
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)  # ceiling division
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, Any]:
+        idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        y = tuple(t[idx] for t in self.y) if isinstance(self.y, tuple) else self.y[idx]
+        return self.x[idx].astype(self.dtype), y
+
+    def on_epoch_end(self) -> None:
+        if self.rng is not None:
+            self.rng.shuffle(self.order)

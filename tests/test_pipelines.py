@@ -118,3 +118,45 @@ def test_extract_features_errors() -> None:
     images_only = image_batches().map(lambda x, y: x)
     with pytest.raises(ValueError, match=r"\(images, labels\)"):
         pipelines.extract_features(base, images_only, verbose=0)
+
+
+# --- ArrayBatches ---------------------------------------------------------------
+
+
+def test_array_batches_cover_every_sample_once_per_epoch_in_a_new_order() -> None:
+    from course_utils.pipelines import ArrayBatches
+
+    x = np.arange(10, dtype=np.float16)[:, None]
+    batches = ArrayBatches(x, (np.arange(10), np.arange(10) * 2), batch_size=4, seed=0)
+    assert len(batches) == 3
+    first = np.concatenate([batches[i][0][:, 0] for i in range(len(batches))])
+    assert sorted(first.tolist()) == list(range(10)) and batches[0][0].dtype == np.float32
+    xb, (a, b) = batches[1]
+    np.testing.assert_array_equal(xb[:, 0], a)
+    np.testing.assert_array_equal(b, a * 2)  # targets stay aligned with their inputs
+    batches.on_epoch_end()
+    second = np.concatenate([batches[i][0][:, 0] for i in range(len(batches))])
+    assert sorted(second.tolist()) == list(range(10)) and second.tolist() != first.tolist()
+    fixed = ArrayBatches(x, np.arange(10), batch_size=4)
+    assert fixed[0][1].tolist() == [0, 1, 2, 3]
+
+
+def test_array_batches_train_a_model_like_arrays_do() -> None:
+    from course_utils.pipelines import ArrayBatches
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype(np.float16)
+    y = (x.astype(np.float32) @ np.array([1.0, -2.0, 0.5])).astype(np.float32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    history = model.fit(ArrayBatches(x, y, 16, seed=1), epochs=20, verbose=0)
+    assert history.history["loss"][-1] < 0.01 * history.history["loss"][0]
+
+
+def test_array_batches_refuse_mismatched_targets() -> None:
+    from course_utils.pipelines import ArrayBatches
+
+    with pytest.raises(ValueError, match="must match"):
+        ArrayBatches(np.zeros((4, 2)), (np.zeros(4), np.zeros(3)), batch_size=2)
+    with pytest.raises(ValueError, match="batch_size"):
+        ArrayBatches(np.zeros((4, 2)), np.zeros(4), batch_size=0)
