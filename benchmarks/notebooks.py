@@ -42,7 +42,11 @@ KEY_METRICS = {
     "04_pretrained_models": 'f"{names[0]}: {top5[0][0][1]} ({top5[0][0][2]:.2f})"',
     "05_transfer_learning": "f\"cats vs dogs test accuracy {test['accuracy']:.3f}\"",
     "06_fine_tuning": 'f"val accuracy {frozen_val:.3f} frozen -> {fine_val:.3f} fine-tuned"',
-    "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',
+    "07_localization_iou": (
+        'f"class accuracy {np.mean(pred_probs.argmax(1) == test.labels):.3f}, mean IoU '
+        "{ious.mean():.3f} (mean box {baseline_ious.mean():.3f}), "
+        'IoU>=0.5 {np.mean(ious >= 0.5):.0%}, best epoch {best_epoch + 1}"'
+    ),
     "08_object_detection": "f\"U-Net held-out mean IoU {seg_scores['mean_io_u']:.3f}\"",
 }
 
