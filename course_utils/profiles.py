@@ -181,7 +181,7 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "07": {
         "smoke": {"n_train": 64, "n_val": 32, "n_test": 32, "head_epochs": 2},
-        "workshop": {"n_train": 3000, "n_val": 300, "n_test": 300, "head_epochs": 60},
+        "workshop": {"n_train": 2000, "n_val": 300, "n_test": 300, "head_epochs": 60},
         "full": {"n_train": 6000, "n_val": 600, "n_test": 600, "head_epochs": 80},
     },
     "08": {
@@ -213,7 +213,7 @@ def lesson_settings(
     ``lesson_settings("05", P, head_epochs=20)``; an unknown knob is refused.
 
     >>> lesson_settings("07", "workshop")
-    {'n_train': 3000, 'n_val': 300, 'n_test': 300, 'head_epochs': 60}
+    {'n_train': 2000, 'n_val': 300, 'n_test': 300, 'head_epochs': 60}
     >>> lesson_settings("07", "smoke", n_test=10)["n_test"]
     10
     """
@@ -230,7 +230,7 @@ def lesson_table(lesson: str, active: Profile | str | None = None) -> str:
 
     >>> print(lesson_table("07", "workshop"))
     knob         smoke  workshop*  full
-    n_train      64     3000       6000
+    n_train      64     2000       6000
     n_val        32     300        600
     n_test       32     300        600
     head_epochs  2      60         80
