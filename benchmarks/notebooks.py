@@ -51,7 +51,11 @@ KEY_METRICS = {
     '({test_acc.n} images); feature cache {speedup:.1f}x faster over {n} epochs"',
     "06_fine_tuning": 'f"flowers test accuracy {frozen_test.value:.3f} frozen -> '
     '{fine_test.value:.3f} fine-tuned ({fine_test.n} images)"',
-    "07_localization_iou": 'f"class accuracy {accuracy:.3f}, mean IoU {float(np.mean(ious)):.3f}"',
+    "07_localization_iou": (
+        'f"class accuracy {np.mean(pred_probs.argmax(1) == test.labels):.3f}, mean IoU '
+        "{ious.mean():.3f} (mean box {baseline_ious.mean():.3f}), "
+        'IoU>=0.5 {np.mean(ious >= 0.5):.0%}, best epoch {best_epoch + 1}"'
+    ),
     "08_object_detection": (
         'f"detector mAP@0.5 {det_map:.3f} ({map_low:.2f}-{map_high:.2f}), '
         "found {hits}/{n_objects}; features {feature_time.seconds:.0f} s + "

@@ -3,16 +3,19 @@
 Labelled boxes normally come from people drawing them (VGG Image Annotator,
 LabelImg, crowdsourcing). To have thousands of exact boxes with no download
 and no annotation, we *make* the scenes: a real flower photo (the object,
-whose class we know) is cut to an ellipse and pasted onto a real cat or dog
-photo (the background) at a random position and scale that we record. The
-same arguments always give the same images, boxes and labels::
+whose class we know) is cut out along a random smooth outline and pasted,
+at a random position and size that we record, onto a background that does
+not compete with it: a close-up of a cat or dog photo (fur, carpet, a
+sofa), blurred like an out-of-focus backdrop. The same arguments always
+give the same images, boxes and labels::
 
     >>> data = make_localization_set(8, 96, split="train", seed=0)  # doctest: +SKIP
     >>> data.images.shape, data.boxes.shape, data.class_names[:2]  # doctest: +SKIP
     ((8, 96, 96, 3), (8, 4), ('daisy', 'dandelion'))
 
-Train and test scenes are built from disjoint photos: each source photo is
-assigned to a split by a hash of its file name, independently of ``seed``.
+Train, validation and test scenes are built from disjoint photos: each
+source photo is assigned to a split by a hash of its file name,
+independently of ``seed``.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFilter
 
 from course_utils import boxes as box_ops
 from course_utils import datasets, folders
 from course_utils.images import load_image
 
-SPLITS = ("train", "test")
+SPLITS = ("train", "validation", "test")
+SHAPES = ("blob", "ellipse")
 OBJECT_DATASET = "flower_photos"
 BACKGROUND_DATASET = "cats_and_dogs_filtered"
 PATCH_CLASSES = ("background", "flower")
@@ -69,10 +73,27 @@ class LocalizationSet:
         return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def _split_of(relative_path: str, test_fraction: float) -> str:
-    """``train`` or ``test`` for a source file, from a stable hash of its path."""
+def _split_of(relative_path: str, test_fraction: float, validation_fraction: float = 0.0) -> str:
+    """``train``, ``validation`` or ``test`` for a source file, from a stable hash of its path.
+
+    >>> _split_of("daisy/100080576_f52e8ee070_n.jpg", 0.2, 0.2)
+    'train'
+    """
     digest = hashlib.sha256(relative_path.encode("utf-8")).digest()
-    return "test" if int.from_bytes(digest[:4], "big") / 2**32 < test_fraction else "train"
+    u = int.from_bytes(digest[:4], "big") / 2**32
+    if u < test_fraction:
+        return "test"
+    return "validation" if u < test_fraction + validation_fraction else "train"
+
+
+def _check_fractions(test_fraction: float, validation_fraction: float) -> None:
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    if not 0.0 <= validation_fraction < 1.0 - test_fraction:
+        raise ValueError(
+            f"validation_fraction must be >= 0 and leave photos for training "
+            f"(< 1 - test_fraction = {1.0 - test_fraction:.2f}), got {validation_fraction}"
+        )
 
 
 def _files_by_class(root: Path) -> dict[str, list[Path]]:
@@ -84,19 +105,27 @@ def _files_by_class(root: Path) -> dict[str, list[Path]]:
     return found
 
 
-def source_files(root: Path, split: str, test_fraction: float = 0.2) -> dict[str, list[Path]]:
+def source_files(
+    root: Path, split: str, test_fraction: float = 0.2, validation_fraction: float = 0.15
+) -> dict[str, list[Path]]:
     """Image files per class folder of ``root`` that belong to ``split``.
+
+    About ``test_fraction`` of the photos go to ``test``, ``validation_fraction``
+    to ``validation`` and the rest to ``train``.
 
     >>> source_files(Path("/nonexistent"), "train")
     {}
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    _check_fractions(test_fraction, validation_fraction)
     out = {}
     for name, files in _files_by_class(Path(root)).items():
-        chosen = [f for f in files if _split_of(f"{name}/{f.name}", test_fraction) == split]
+        chosen = [
+            f
+            for f in files
+            if _split_of(f"{name}/{f.name}", test_fraction, validation_fraction) == split
+        ]
         if chosen:
             out[name] = chosen
     return out
@@ -108,6 +137,7 @@ def _resolve_sources(
     object_root: Path | None,
     background_root: Path | None,
     test_fraction: float,
+    validation_fraction: float = 0.15,
 ) -> tuple[list[str], list[list[Path]], list[Path]]:
     if object_root is None:
         object_root = folders.subset_per_class(
@@ -117,7 +147,7 @@ def _resolve_sources(
         background_root = folders.subset_per_class(
             datasets.get_dataset(BACKGROUND_DATASET), per_class, seed=0
         ).path
-    objects = source_files(object_root, split, test_fraction)
+    objects = source_files(object_root, split, test_fraction, validation_fraction)
     if not objects:
         raise FileNotFoundError(
             f"no object images for split {split!r} under {object_root} "
@@ -131,7 +161,11 @@ def _resolve_sources(
             "use more images per class"
         )
     backgrounds = sorted(
-        f for files in source_files(background_root, split, test_fraction).values() for f in files
+        f
+        for files in source_files(
+            background_root, split, test_fraction, validation_fraction
+        ).values()
+        for f in files
     )
     if not backgrounds:
         raise FileNotFoundError(f"no background images for split {split!r} under {background_root}")
@@ -180,6 +214,52 @@ def ellipse_mask(width: int, height: int) -> np.ndarray:
     return inside.astype(np.uint8)
 
 
+def blob_mask(
+    width: int, height: int, rng: np.random.Generator, wobble: float = 0.25
+) -> np.ndarray:
+    """A ``[height, width]`` 0/1 mask of a random smooth blob that fills the rectangle.
+
+    The outline is a circle whose radius wobbles with a few random low
+    harmonics (``wobble`` is their total amplitude: 0 gives an ellipse), like
+    the rough outline of a flower head; it is stretched to touch all four
+    sides, so the rectangle is its tight bounding box.
+
+    >>> m = blob_mask(9, 6, np.random.default_rng(0))
+    >>> m.shape, bool(m[0].any() and m[-1].any() and m[:, 0].any() and m[:, -1].any())
+    ((6, 9), True)
+    """
+    theta = np.linspace(0.0, 2 * np.pi, 72, endpoint=False)
+    k = np.arange(2, 6)
+    amplitude = rng.dirichlet(np.ones(len(k))) * wobble
+    phase = rng.uniform(0, 2 * np.pi, len(k))
+    radius = 1.0 + (amplitude[:, None] * np.cos(k[:, None] * theta + phase[:, None])).sum(axis=0)
+    x, y = radius * np.cos(theta), radius * np.sin(theta)
+    x = (x - x.min()) / (x.max() - x.min()) * (width - 1)
+    y = (y - y.min()) / (y.max() - y.min()) * (height - 1)
+    canvas = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(canvas).polygon(list(zip(x.tolist(), y.tolist(), strict=True)), fill=1)
+    return np.asarray(canvas, np.uint8)
+
+
+def _background(img: np.ndarray, rng: np.random.Generator, size: int, blur: float) -> np.ndarray:
+    """A close-up of ``img`` (a random square of 25-50% of its side), ``size`` pixels, blurred.
+
+    A close-up of a pet photo shows fur, a carpet or a sofa rather than a
+    whole animal, and the blur (radius ``blur`` x ``size``) makes it an
+    out-of-focus backdrop that competes neither with the object's class nor
+    with its outline.
+    """
+    h, w = img.shape[:2]
+    side = max(1, int(round(min(h, w) * rng.uniform(0.25, 0.5))))
+    top = int(rng.integers(0, h - side + 1))
+    left = int(rng.integers(0, w - side + 1))
+    crop = Image.fromarray(img[top : top + side, left : left + side])
+    crop = crop.resize((size, size), Image.Resampling.BILINEAR)
+    if blur > 0:
+        crop = crop.filter(ImageFilter.GaussianBlur(radius=blur * size))
+    return np.asarray(crop, np.uint8).copy()
+
+
 def _check_sizes(n_images: int, image_size: int) -> None:
     if n_images < 1:
         raise ValueError(f"n_images must be >= 1, got {n_images}")
@@ -195,23 +275,32 @@ def make_localization_set(
     seed: int = 0,
     per_class: int | None = None,
     box_format: str = "corners",
-    scale_range: tuple[float, float] = (0.4, 0.9),
+    scale_range: tuple[float, float] = (0.15, 0.5),
     aspect_range: tuple[float, float] = (0.6, 1.6),
+    shape: str = "blob",
+    background_blur: float = 0.02,
     test_fraction: float = 0.2,
+    validation_fraction: float = 0.15,
     object_root: Path | str | None = None,
     background_root: Path | str | None = None,
 ) -> LocalizationSet:
     """Generate ``n_images`` square scenes of ``image_size`` pixels, each with one object.
 
-    Objects are flower photos (``flower_photos``, class = folder), cut to an
-    ellipse whose size is ``scale_range`` (a fraction of the image side) with
-    width/height in ``aspect_range``; backgrounds are random square crops of
-    ``cats_and_dogs_filtered`` photos. ``per_class`` limits the source photos
-    per class folder (via :func:`course_utils.folders.subset_per_class`).
+    Objects are flower photos (``flower_photos``, class = folder), cut out
+    along a random smooth outline (``shape="blob"``, see :func:`blob_mask`)
+    or an ellipse (``shape="ellipse"``), anywhere in the scene; the size of
+    the object's box is ``scale_range`` (the square root of its area, as a
+    fraction of the image side) with width/height in ``aspect_range``.
+    Backgrounds are blurred close-ups of ``cats_and_dogs_filtered`` photos
+    (``background_blur`` = blur radius / image side; 0 keeps them sharp).
+    ``per_class`` limits the source photos per class folder (via
+    :func:`course_utils.folders.subset_per_class`); ``split`` is ``"train"``,
+    ``"validation"`` or ``"test"``, each built from its own photos (about
+    ``test_fraction`` and ``validation_fraction`` of them for the last two).
     ``object_root`` / ``background_root`` replace the two datasets with your
     own folders (one sub-folder of images per class; any layout for
-    backgrounds). Boxes are normalised to [0, 1], in ``box_format``
-    (``"corners"`` or ``"center"``).
+    backgrounds). Boxes are the tight boxes of the pasted objects,
+    normalised to [0, 1], in ``box_format`` (``"corners"`` or ``"center"``).
 
     >>> make_localization_set(0, 96)
     Traceback (most recent call last):
@@ -226,12 +315,17 @@ def make_localization_set(
     a_lo, a_hi = aspect_range
     if not 0.0 < a_lo <= a_hi:
         raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+    if not 0.0 <= background_blur <= 0.25:
+        raise ValueError(f"background_blur must be between 0 and 0.25, got {background_blur}")
     class_names, objects, backgrounds = _resolve_sources(
         split,
         per_class,
         None if object_root is None else Path(object_root),
         None if background_root is None else Path(background_root),
         test_fraction,
+        validation_fraction,
     )
     rng = np.random.default_rng([seed, SPLITS.index(split)])
     s = image_size
@@ -243,7 +337,7 @@ def make_localization_set(
         label = int(rng.integers(len(class_names)))
         obj_path = objects[label][int(rng.integers(len(objects[label])))]
         bg_path = backgrounds[int(rng.integers(len(backgrounds)))]
-        background = _resize(_random_square_crop(load_image(bg_path), rng, 0.6), s, s)
+        background = _background(load_image(bg_path), rng, s, background_blur)
         side = rng.uniform(lo, hi) * s
         aspect = float(np.exp(rng.uniform(np.log(a_lo), np.log(a_hi))))
         w = int(np.clip(round(side * np.sqrt(aspect)), 4, s))
@@ -251,13 +345,14 @@ def make_localization_set(
         x0 = int(rng.integers(0, s - w + 1))
         y0 = int(rng.integers(0, s - h + 1))
         patch = _resize(_center_crop(load_image(obj_path), w / h), w, h)
-        mask = ellipse_mask(w, h)
+        mask = blob_mask(w, h, rng) if shape == "blob" else ellipse_mask(w, h)
         region = background[y0 : y0 + h, x0 : x0 + w]
         region[mask == 1] = patch[mask == 1]
         images[i] = background
         masks[i, y0 : y0 + h, x0 : x0 + w] = mask
         labels[i] = label
-        corners[i] = (x0 / s, y0 / s, (x0 + w) / s, (y0 + h) / s)
+        ys, xs = np.nonzero(masks[i])  # the tight box of what was pasted
+        corners[i] = (xs.min() / s, ys.min() / s, (xs.max() + 1) / s, (ys.max() + 1) / s)
     out_boxes = corners if box_format == "corners" else box_ops.corners_to_center(corners)
     return LocalizationSet(
         images, labels, out_boxes.astype(np.float32), masks, tuple(class_names), box_format
@@ -271,15 +366,18 @@ def make_patch_set(
     split: str = "train",
     seed: int = 0,
     per_class: int | None = None,
+    background_blur: float = 0.02,
     test_fraction: float = 0.2,
+    validation_fraction: float = 0.15,
     object_root: Path | str | None = None,
     background_root: Path | str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Square patches labelled 0 = background (a crop of a cat/dog photo) or 1 = flower.
+    """Square patches labelled 0 = background or 1 = flower.
 
     Half of the patches (rounded down) are flowers: the central part of a
-    flower photo. Lesson 08 trains a small classifier on them and slides it
-    over larger scenes. Returns ``(images uint8 [n, s, s, 3], labels int32
+    flower photo; the others are backgrounds like the scenes' (a blurred
+    close-up of a cat/dog photo). Lesson 08 trains a small classifier on them
+    and slides it over larger scenes. Returns ``(images uint8 [n, s, s, 3], labels int32
     [n], class_names)``; the same photos-per-split rule as
     :func:`make_localization_set`.
 
@@ -295,6 +393,7 @@ def make_patch_set(
         None if object_root is None else Path(object_root),
         None if background_root is None else Path(background_root),
         test_fraction,
+        validation_fraction,
     )
     flat_objects = [f for files in objects for f in files]
     rng = np.random.default_rng([seed, SPLITS.index(split), 8])
@@ -306,10 +405,10 @@ def make_patch_set(
         if label == 1:
             src = load_image(flat_objects[int(rng.integers(len(flat_objects)))])
             crop = _center_crop(src, 1.0, keep=float(rng.uniform(0.5, 0.9)))
+            images[i] = _resize(crop, image_size, image_size)
         else:
             src = load_image(backgrounds[int(rng.integers(len(backgrounds)))])
-            crop = _random_square_crop(src, rng, 0.3)
-        images[i] = _resize(crop, image_size, image_size)
+            images[i] = _background(src, rng, image_size, background_blur)
     return images, labels, PATCH_CLASSES
 
 

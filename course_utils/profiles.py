@@ -189,9 +189,9 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                  "demo_steps": 20, "overfit_max_epochs": 100, "patience": 5},
     },
     "07": {
-        "smoke": {"n_train": 64, "n_test": 32, "head_epochs": 2},
-        "workshop": {"n_train": 1000, "n_test": 300, "head_epochs": 30},
-        "full": {"n_train": 3000, "n_test": 600, "head_epochs": 40},
+        "smoke": {"n_train": 64, "n_val": 32, "n_test": 32, "head_epochs": 2},
+        "workshop": {"n_train": 2000, "n_val": 300, "n_test": 300, "head_epochs": 60},
+        "full": {"n_train": 6000, "n_val": 600, "n_test": 600, "head_epochs": 80},
     },
     "08": {
         "smoke": {"patches": 64, "patch_epochs": 1, "det_train": 48, "det_test": 16,
@@ -222,7 +222,7 @@ def lesson_settings(
     ``lesson_settings("05", P, head_epochs=20)``; an unknown knob is refused.
 
     >>> lesson_settings("07", "workshop")
-    {'n_train': 1000, 'n_test': 300, 'head_epochs': 30}
+    {'n_train': 2000, 'n_val': 300, 'n_test': 300, 'head_epochs': 60}
     >>> lesson_settings("07", "smoke", n_test=10)["n_test"]
     10
     """
@@ -239,9 +239,10 @@ def lesson_table(lesson: str, active: Profile | str | None = None) -> str:
 
     >>> print(lesson_table("07", "workshop"))
     knob         smoke  workshop*  full
-    n_train      64     1000       3000
+    n_train      64     2000       6000
+    n_val        32     300        600
     n_test       32     300        600
-    head_epochs  2      30         40
+    head_epochs  2      60         80
     """
     by_profile = _lesson(lesson)
     chosen = active.name if isinstance(active, Profile) else get_profile(active).name

@@ -87,13 +87,41 @@ def test_deterministic_for_a_seed(folders: tuple[Path, Path]) -> None:
     assert not np.array_equal(a.boxes, c.boxes)
 
 
-def test_train_and_test_use_disjoint_photos(folders: tuple[Path, Path]) -> None:
+def test_train_validation_and_test_use_disjoint_photos(folders: tuple[Path, Path]) -> None:
     objects, backgrounds = folders
     for root in (objects, backgrounds):
-        train = {p for ps in L.source_files(root, "train").values() for p in ps}
-        test = {p for ps in L.source_files(root, "test").values() for p in ps}
-        assert train and test and not train & test
-        assert len(train | test) == sum(len(v) for v in L._files_by_class(root).values())
+        train, val, test = (
+            {p for ps in L.source_files(root, split, 0.2, 0.2).values() for p in ps}
+            for split in L.SPLITS
+        )
+        assert train and val and test
+        assert not train & test and not train & val and not val & test
+        total = sum(len(v) for v in L._files_by_class(root).values())
+        assert len(train | val | test) == total
+
+
+def test_the_test_split_does_not_depend_on_the_validation_fraction(
+    folders: tuple[Path, Path],
+) -> None:
+    objects, _ = folders
+    without = L.source_files(objects, "test", 0.2, 0.0)
+    assert L.source_files(objects, "test", 0.2, 0.3) == without
+    assert L.source_files(objects, "validation", 0.2, 0.0) == {}
+
+
+def test_scenes_of_each_split_come_from_that_splits_photos(folders: tuple[Path, Path]) -> None:
+    objects, backgrounds = folders
+    val = make(folders, n=30, split="validation", validation_fraction=0.3)
+    train = make(folders, n=30, split="train", validation_fraction=0.3)
+    assert val.images.shape == train.images.shape
+    # the solid-colour objects all look alike, so compare the backgrounds' sources instead
+    val_bg = {
+        p.name for ps in L.source_files(backgrounds, "validation", 0.2, 0.3).values() for p in ps
+    }
+    train_bg = {
+        p.name for ps in L.source_files(backgrounds, "train", 0.2, 0.3).values() for p in ps
+    }
+    assert val_bg and train_bg and not val_bg & train_bg
 
 
 def test_split_ignores_seed_and_order(folders: tuple[Path, Path]) -> None:
@@ -129,6 +157,44 @@ def test_ellipse_mask_touches_all_sides() -> None:
         assert not m[0, 0] or min(w, h) < 5  # corners are outside an ellipse
 
 
+@pytest.mark.parametrize(("w", "h", "seed"), [(4, 4, 0), (5, 9, 1), (17, 6, 2), (40, 41, 3)])
+def test_blob_mask_fills_its_box_like_a_blob(w: int, h: int, seed: int) -> None:
+    m = L.blob_mask(w, h, np.random.default_rng(seed))
+    assert m.shape == (h, w) and set(np.unique(m).tolist()) <= {0, 1}
+    assert m[0].any() and m[-1].any() and m[:, 0].any() and m[:, -1].any()
+    assert 0.45 <= m.mean() <= 1.0  # a solid shape, not a thin outline
+    again = L.blob_mask(w, h, np.random.default_rng(seed))
+    np.testing.assert_array_equal(m, again)
+
+
+def test_blob_outlines_differ_and_wobble_zero_is_an_ellipse() -> None:
+    rng = np.random.default_rng(0)
+    a, b = L.blob_mask(40, 30, rng), L.blob_mask(40, 30, rng)
+    assert (a != b).mean() > 0.01
+    round_blob = L.blob_mask(40, 30, rng, wobble=0.0)
+    assert (round_blob != L.ellipse_mask(40, 30)).mean() < 0.05
+
+
+def test_ellipse_shape_gives_ellipses(folders: tuple[Path, Path]) -> None:
+    data = make(folders, n=6, size=64, shape="ellipse")
+    for mask, box in zip(data.masks, data.corners(), strict=True):
+        x0, y0, x1, y1 = np.round(box * 64).astype(int)
+        np.testing.assert_array_equal(mask[y0:y1, x0:x1], L.ellipse_mask(x1 - x0, y1 - y0))
+
+
+def test_backgrounds_are_blurred(folders: tuple[Path, Path]) -> None:
+    sharp = make(folders, n=8, size=64, background_blur=0.0, seed=1)
+    blurred = make(folders, n=8, size=64, background_blur=0.05, seed=1)
+    np.testing.assert_array_equal(sharp.boxes, blurred.boxes)
+
+    def roughness(data: L.LocalizationSet) -> float:
+        grey = data.images[..., 0].astype(float)
+        outside = data.masks[:, :, 1:] == 0
+        return float(np.abs(np.diff(grey, axis=2))[outside].mean())
+
+    assert roughness(blurred) < 0.5 * roughness(sharp)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -138,8 +204,12 @@ def test_ellipse_mask_touches_all_sides() -> None:
         ({"scale_range": (0.5, 0.2)}, "scale_range"),
         ({"scale_range": (0.0, 0.2)}, "scale_range"),
         ({"aspect_range": (0.0, 1.0)}, "aspect_range"),
-        ({"split": "validation"}, "split"),
+        ({"split": "valid"}, "split"),
         ({"test_fraction": 1.0}, "test_fraction"),
+        ({"validation_fraction": 0.8}, "validation_fraction"),
+        ({"validation_fraction": -0.1}, "validation_fraction"),
+        ({"shape": "star"}, "shape"),
+        ({"background_blur": 0.5}, "background_blur"),
     ],
 )
 def test_argument_errors(folders: tuple[Path, Path], kwargs: dict, match: str) -> None:
@@ -179,6 +249,8 @@ def test_real_flowers_on_real_backgrounds() -> None:
     assert data.images.std() > 20  # real photos, not flat colour
     c = data.corners()
     assert np.all(c[:, 2] > c[:, 0]) and np.all(c[:, 3] > c[:, 1])
+    val = L.make_localization_set(6, 64, split="validation", seed=0, per_class=16)
+    assert val.class_names == data.class_names
 
 
 # --------------------------------------------------------------------------- several objects
