@@ -222,8 +222,8 @@ ex6 = Exercise(
     "the validation scenes. Answer (model, its IoU, the original heads' IoU).",
     _box_head_without_grid,
     hint="Copy two_heads into a new function with new layers; only the box path changes. "
-    "Train it like the lesson's heads (FeatureBatches of train_features), predict on "
-    "FeatureBatches of val_features, then take paired_iou of its predicted boxes.",
+    "Train it like the lesson's heads (batches(train_features, train, seed=...)), predict on "
+    "batches(val_features, val), then take paired_iou of its predicted boxes.",
     solution=(
         "features_in = keras.Input(train_features.shape[1:])\n"
         "label = keras.layers.Dense(len(CLASSES), activation='softmax')(\n"
@@ -234,9 +234,8 @@ ex6 = Exercise(
         "box = keras.layers.Dense(4, activation='sigmoid')(b)\n"
         "pooled = keras.Model(features_in, [label, box])\n"
         "compile_two_heads(pooled)\n"
-        "batches = FeatureBatches(train_features, train, 32, shuffle=True)\n"
-        "pooled.fit(batches, epochs=15, verbose=0)\n"
-        "_, val_pred = pooled.predict(FeatureBatches(val_features, val, 32), verbose=0)\n"
+        "pooled.fit(batches(train_features, train, seed=0), epochs=15, verbose=0)\n"
+        "_, val_pred = pooled.predict(batches(val_features, val), verbose=0)\n"
         "pooled_iou = boxes.paired_iou(val_pred, val.boxes, box_format='center').mean()\n"
         "answer = (pooled, pooled_iou, best_val_iou)"
     ),
