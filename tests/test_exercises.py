@@ -102,6 +102,13 @@ def _all_cases() -> list:
     return params
 
 
+def test_every_lesson_has_checked_exercises_and_one_to_modify_and_observe() -> None:
+    assert _with_cases() == LESSONS, "every lesson module lists the answers its tests try (CASES)"
+    for lesson in LESSONS:
+        kinds = [ex.kind for ex in exercises_in(_module(lesson))]
+        assert "modify" in kinds, f"{lesson}: no modify-and-observe exercise ({kinds})"
+
+
 @pytest.mark.parametrize(("lesson", "case"), _all_cases())
 def test_case(lesson: str, case: Case, capsys: pytest.CaptureFixture[str]) -> None:
     exercise = getattr(_module(lesson), case.exercise)
