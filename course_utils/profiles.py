@@ -196,7 +196,7 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "08": {
         "smoke": {"patches": 64, "patch_epochs": 1, "det_train": 48, "det_test": 16,
                   "det_epochs": 1, "seg_scenes": 64, "seg_epochs": 1},
-        "workshop": {"patches": 400, "patch_epochs": 3, "det_train": 2500, "det_test": 300,
+        "workshop": {"patches": 400, "patch_epochs": 3, "det_train": 2000, "det_test": 300,
                      "det_epochs": 40, "seg_scenes": 400, "seg_epochs": 5},
         "full": {"patches": 800, "patch_epochs": 5, "det_train": 6000, "det_test": 600,
                  "det_epochs": 50, "seg_scenes": 1000, "seg_epochs": 10},
