@@ -267,6 +267,19 @@ def _check_sizes(n_images: int, image_size: int) -> None:
         raise ValueError(f"image_size must be >= 16 pixels, got {image_size}")
 
 
+def _check_object_ranges(
+    scale_range: tuple[float, float], aspect_range: tuple[float, float]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Both ranges, unpacked; refuses a size range outside (0, 1] or a non-positive aspect."""
+    lo, hi = scale_range
+    if not 0.0 < lo <= hi <= 1.0:
+        raise ValueError(f"scale_range must satisfy 0 < low <= high <= 1, got {scale_range}")
+    a_lo, a_hi = aspect_range
+    if not 0.0 < a_lo <= a_hi:
+        raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
+    return (lo, hi), (a_lo, a_hi)
+
+
 def make_localization_set(
     n_images: int,
     image_size: int,
@@ -309,12 +322,7 @@ def make_localization_set(
     """
     _check_sizes(n_images, image_size)
     box_ops._check_format(box_format)
-    lo, hi = scale_range
-    if not 0.0 < lo <= hi <= 1.0:
-        raise ValueError(f"scale_range must satisfy 0 < low <= high <= 1, got {scale_range}")
-    a_lo, a_hi = aspect_range
-    if not 0.0 < a_lo <= a_hi:
-        raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
+    (lo, hi), (a_lo, a_hi) = _check_object_ranges(scale_range, aspect_range)
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
     if not 0.0 <= background_blur <= 0.25:
@@ -478,12 +486,7 @@ def make_detection_set(
     FileNotFoundError: no object images for split 'train' under /nonexistent ...
     """
     _check_sizes(n_images, image_size)
-    lo, hi = scale_range
-    if not 0.0 < lo <= hi <= 1.0:
-        raise ValueError(f"scale_range must satisfy 0 < low <= high <= 1, got {scale_range}")
-    a_lo, a_hi = aspect_range
-    if not 0.0 < a_lo <= a_hi:
-        raise ValueError(f"aspect_range must satisfy 0 < low <= high, got {aspect_range}")
+    (lo, hi), (a_lo, a_hi) = _check_object_ranges(scale_range, aspect_range)
     k_lo, k_hi = objects_per_image
     if not 1 <= k_lo <= k_hi:
         raise ValueError(

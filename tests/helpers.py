@@ -68,3 +68,10 @@ def needs_imagenet_weights(name: str) -> pytest.MarkDecorator:
         not get_backbone(name).weights_path().is_file(),
         reason=f"{name} ImageNet weights are not in the Keras cache (KERAS_HOME)",
     )
+
+
+def random_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` random corner boxes, normalised (the box and detection tests share them)."""
+    xy = rng.uniform(0, 0.8, size=(n, 2))
+    wh = rng.uniform(0.02, 0.5, size=(n, 2))
+    return np.concatenate([xy, xy + wh], axis=1)

@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import random_boxes
 
 from course_utils import detection as D
-
-
-def random_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` random corner boxes, normalised."""
-    xy = rng.uniform(0, 0.8, size=(n, 2))
-    wh = rng.uniform(0.02, 0.5, size=(n, 2))
-    return np.concatenate([xy, xy + wh], axis=1)
 
 
 @pytest.fixture
