@@ -189,9 +189,12 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                  "demo_steps": 20, "overfit_max_epochs": 100, "patience": 5},
     },
     "07": {
-        "smoke": {"n_train": 64, "n_val": 32, "n_test": 32, "head_epochs": 2},
-        "workshop": {"n_train": 2000, "n_val": 300, "n_test": 300, "head_epochs": 60},
-        "full": {"n_train": 6000, "n_val": 600, "n_test": 600, "head_epochs": 80},
+        "smoke": {"n_train": 64, "n_val": 32, "n_test": 32, "head_epochs": 2,
+                  "photos_per_class": 16},
+        "workshop": {"n_train": 2000, "n_val": 300, "n_test": 300, "head_epochs": 60,
+                     "photos_per_class": None},
+        "full": {"n_train": 6000, "n_val": 600, "n_test": 600, "head_epochs": 80,
+                 "photos_per_class": None},
     },
     "08": {
         "smoke": {"patches": 64, "patch_epochs": 1, "det_train": 48, "det_test": 16,
@@ -221,8 +224,8 @@ def lesson_settings(
     Keyword arguments change single knobs for this run, e.g.
     ``lesson_settings("05", P, head_epochs=20)``; an unknown knob is refused.
 
-    >>> lesson_settings("07", "workshop")
-    {'n_train': 2000, 'n_val': 300, 'n_test': 300, 'head_epochs': 60}
+    >>> lesson_settings("07", "workshop")["n_train"]
+    2000
     >>> lesson_settings("07", "smoke", n_test=10)["n_test"]
     10
     """
@@ -238,11 +241,12 @@ def lesson_table(lesson: str, active: Profile | str | None = None) -> str:
     """Lesson ``lesson``'s knobs in every profile, side by side, ``*`` on the active one.
 
     >>> print(lesson_table("07", "workshop"))
-    knob         smoke  workshop*  full
-    n_train      64     2000       6000
-    n_val        32     300        600
-    n_test       32     300        600
-    head_epochs  2      60         80
+    knob              smoke  workshop*  full
+    n_train           64     2000       6000
+    n_val             32     300        600
+    n_test            32     300        600
+    head_epochs       2      60         80
+    photos_per_class  16     None       None
     """
     by_profile = _lesson(lesson)
     chosen = active.name if isinstance(active, Profile) else get_profile(active).name

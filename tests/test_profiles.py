@@ -105,7 +105,7 @@ def test_lesson_settings_are_copies_with_overrides() -> None:
     mine = profiles.lesson_settings("07", "smoke", head_epochs=9)
     mine["n_train"] = -1
     assert mine["head_epochs"] == 9
-    expected = {"n_train": 64, "n_val": 32, "n_test": 32, "head_epochs": 2}
+    expected = {"n_train": 64, "n_val": 32, "n_test": 32, "head_epochs": 2, "photos_per_class": 16}
     assert profiles.lesson_settings("07", "smoke") == expected
 
 
