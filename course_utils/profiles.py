@@ -36,7 +36,6 @@ class Profile:
     images_per_class: int | None
     batch_size: int
     epochs: int
-    fine_tune_epochs: int
     backbone: str
     max_train_samples: int | None
     max_test_samples: int | None
@@ -68,7 +67,6 @@ PROFILES: dict[str, Profile] = {
         images_per_class=16,
         batch_size=16,
         epochs=1,
-        fine_tune_epochs=1,
         backbone="MobileNetV2",
         max_train_samples=512,
         max_test_samples=256,
@@ -80,7 +78,6 @@ PROFILES: dict[str, Profile] = {
         images_per_class=150,
         batch_size=32,
         epochs=5,
-        fine_tune_epochs=3,
         backbone="MobileNetV2",
         max_train_samples=20_000,
         max_test_samples=None,
@@ -92,7 +89,6 @@ PROFILES: dict[str, Profile] = {
         images_per_class=None,
         batch_size=32,
         epochs=10,
-        fine_tune_epochs=10,
         backbone="MobileNetV2",
         max_train_samples=None,
         max_test_samples=None,
