@@ -59,7 +59,7 @@ KEY_METRICS = {
     ),
     "08_object_detection": (
         'f"detector mAP@0.5 {det_map:.3f} ({map_low:.2f}-{map_high:.2f}), '
-        "found {hits}/{n_objects}; features {feature_time.seconds:.0f} s + "
+        "found {hits}/{n_objects}; scenes+features {feature_time.seconds:.0f} s + "
         "head {train_time.seconds:.0f} s; "
         "U-Net mean IoU {seg_scores['mean_io_u']:.3f}\""
     ),

@@ -225,12 +225,31 @@ def _match(
 TARGET_FIELDS = ("x offset", "y offset", "log w/anchor", "log h/anchor", "object", "class")
 
 
+def anchor_boxes(grid_size: int, anchors: Any) -> np.ndarray:
+    """Every anchor placed at the centre of every cell: corner boxes ``[S, S, B, 4]``.
+
+    That is where a slot's box sits before the network moves it (offsets of
+    0 logits put the centre mid-cell, size ratios of 0 keep the anchor's size).
+
+    >>> anchor_boxes(2, [[0.5, 0.5]])[0, 1, 0].tolist()
+    [0.5, 0.0, 1.0, 0.5]
+    """
+    anc = np.asarray(anchors, dtype=np.float64).reshape(-1, 2)
+    mid = (np.arange(grid_size) + 0.5) / grid_size
+    xc = np.broadcast_to(mid[None, :, None], (grid_size, grid_size, len(anc)))
+    yc = np.broadcast_to(mid[:, None, None], (grid_size, grid_size, len(anc)))
+    w = np.broadcast_to(anc[:, 0], xc.shape)
+    h = np.broadcast_to(anc[:, 1], xc.shape)
+    return center_to_corners(np.stack([xc, yc, w, h], axis=-1))
+
+
 def yolo_targets(
     boxes: Sequence[Any],
     labels: Sequence[Any],
     grid_size: int,
     anchors: Any,
     num_classes: int,
+    ignore_iou: float | None = None,
 ) -> np.ndarray:
     """Training targets ``[n, S, S, B, 6]`` for a batch of images with several boxes each.
 
@@ -243,11 +262,22 @@ def yolo_targets(
     (the rest of it is ignored by the loss). Two boxes matched to the same
     slot: the later one wins.
 
+    ``ignore_iou`` (off by default): an unmatched slot whose anchor, at its
+    cell's centre (:func:`anchor_boxes`), overlaps a true box with IoU above
+    it gets objectness -1, "don't care": it sits on an object, so it is
+    neither pushed towards "object" nor towards "nothing here" (the YOLOv3
+    paper ignores such priors, with 0.5).
+
     >>> t = yolo_targets([[[0.0, 0.5, 0.5, 1.0]]], [[1]], grid_size=2, anchors=[[0.5, 0.5]],
     ...                  num_classes=2)
     >>> t.shape, t[0, 1, 0, 0].round(3).tolist()
     ((1, 2, 2, 1, 6), [0.5, 0.5, 0.0, 0.0, 1.0, 1.0])
+    >>> wide = [[[0.0, 0.5, 0.75, 1.0]]]  # IoU 0.25 with the next cell's anchor
+    >>> yolo_targets(wide, [[1]], 2, [[0.5, 0.5]], 2, ignore_iou=0.2)[0, 1, :, 0, 4].tolist()
+    [1.0, -1.0]
     """
+    if ignore_iou is not None and not 0.0 <= ignore_iou < 1.0:
+        raise ValueError(f"ignore_iou must be in [0, 1) or None, got {ignore_iou}")
     anc = np.asarray(anchors, dtype=np.float64)
     if len(boxes) != len(labels):
         raise ValueError(f"{len(boxes)} box lists but {len(labels)} label lists")
@@ -264,6 +294,13 @@ def yolo_targets(
             _match(centers, grid_size, anc), lab, strict=True
         ):
             out[i, row, col, k] = [fx, fy, np.log(w / anc[k, 0]), np.log(h / anc[k, 1]), 1, label]
+    if ignore_iou is not None:
+        priors = anchor_boxes(grid_size, anc).reshape(-1, 4)
+        for i, image_boxes in enumerate(boxes):
+            truth = _as_boxes(image_boxes).reshape(-1, 4)
+            if len(truth):
+                near = (iou_matrix(priors, truth).max(axis=1) > ignore_iou).reshape(out.shape[1:4])
+                out[i, ..., 4][near & (out[i, ..., 4] == 0)] = -1.0
     return out
 
 

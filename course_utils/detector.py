@@ -69,7 +69,9 @@ class YoloLoss(keras.losses.Loss):
 
     * objectness: binary cross-entropy of ``sigmoid(raw[4])`` against 1 on
       the matched slots and 0 elsewhere (the empty slots weighted by
-      ``empty_weight``, since there are far more of them);
+      ``empty_weight``, since there are far more of them); slots whose
+      target objectness is -1 (``yolo_targets(..., ignore_iou=...)``) add
+      nothing;
     * box, on matched slots only: squared error of ``sigmoid(raw[0:2])``
       against the offsets in the cell and of ``raw[2:4]`` against the log
       size ratios, times ``box_weight``;
@@ -98,9 +100,10 @@ class YoloLoss(keras.losses.Loss):
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         y_true = ops.convert_to_tensor(y_true, dtype=y_pred.dtype)
-        matched = y_true[..., 4]
+        matched = ops.cast(y_true[..., 4] > 0.5, y_pred.dtype)
+        empty = ops.cast(ops.abs(y_true[..., 4]) < 0.5, y_pred.dtype)  # not -1, "don't care"
         objectness = ops.binary_crossentropy(matched, y_pred[..., 4], from_logits=True)
-        weight = matched + self.empty_weight * (1.0 - matched)
+        weight = matched + self.empty_weight * empty
         offsets = ops.sum(ops.square(ops.sigmoid(y_pred[..., 0:2]) - y_true[..., 0:2]), axis=-1)
         sizes = ops.sum(ops.square(y_pred[..., 2:4] - y_true[..., 2:4]), axis=-1)
         classes = ops.sparse_categorical_crossentropy(

@@ -233,3 +233,25 @@ class ArrayBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         if self.rng is not None:
             self.rng.shuffle(self.order)
+
+    def release(self) -> None:
+        """Let go of the arrays (keeping no view of them), so that ``del`` can free them.
+
+        With the TensorFlow backend, ``fit`` wraps a ``PyDataset`` in
+        ``tf.data.Dataset.from_generator``, and TensorFlow keeps that generator
+        (and so this object, and the arrays) alive after ``fit`` returns: until
+        this is called, deleting your own names for the arrays frees nothing.
+        Afterwards there are no batches left::
+
+            >>> batches = ArrayBatches(np.zeros((5, 2), np.float16), np.arange(5), batch_size=2)
+            >>> batches.release()
+            >>> len(batches), batches.x.shape
+            (0, (0, 2))
+        """
+
+        def emptied(a: np.ndarray) -> np.ndarray:
+            return np.empty((0, *a.shape[1:]), a.dtype)  # a new array, not a view of ``a``
+
+        self.x = emptied(self.x)
+        self.y = tuple(map(emptied, self.y)) if isinstance(self.y, tuple) else emptied(self.y)
+        self.order = self.order[:0].copy()

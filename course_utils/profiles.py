@@ -192,13 +192,13 @@ LESSON_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "full": {"n_train": 6000, "n_val": 600, "n_test": 600, "head_epochs": 80,
                  "photos_per_class": None},
     },
-    "08": {
-        "smoke": {"patches": 64, "patch_epochs": 1, "det_train": 48, "det_test": 16,
-                  "det_epochs": 1, "seg_scenes": 64, "seg_epochs": 1},
-        "workshop": {"patches": 400, "patch_epochs": 3, "det_train": 2000, "det_test": 300,
-                     "det_epochs": 40, "seg_scenes": 400, "seg_epochs": 5},
-        "full": {"patches": 800, "patch_epochs": 5, "det_train": 6000, "det_test": 600,
-                 "det_epochs": 50, "seg_scenes": 1000, "seg_epochs": 10},
+    "08": {  # det_chunk: training scenes made (and their pixels held) at a time
+        "smoke": {"patches": 64, "patch_epochs": 1, "det_train": 48, "det_chunk": 24,
+                  "det_test": 16, "det_epochs": 1, "seg_scenes": 64, "seg_epochs": 1},
+        "workshop": {"patches": 400, "patch_epochs": 3, "det_train": 5000, "det_chunk": 500,
+                     "det_test": 300, "det_epochs": 12, "seg_scenes": 600, "seg_epochs": 8},
+        "full": {"patches": 800, "patch_epochs": 5, "det_train": 6000, "det_chunk": 1000,
+                 "det_test": 600, "det_epochs": 50, "seg_scenes": 1000, "seg_epochs": 10},
     },
 }  # fmt: skip
 

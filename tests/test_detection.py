@@ -245,6 +245,38 @@ def test_yolo_targets_decode_back_to_the_boxes() -> None:
     np.testing.assert_allclose(np.sort(found.boxes, 0), np.sort(boxes, 0), atol=1e-4)
 
 
+def test_anchor_boxes_are_what_zero_outputs_decode_to() -> None:
+    anchors = np.array([[0.2, 0.3], [0.5, 0.4]])
+    raw = np.zeros((3, 3, 2, 6))
+    raw[..., 4] = 20.0  # every slot sure of an object, offsets and size ratios all 0
+    decoded = D.decode_yolo(raw, anchors, score_threshold=0.0, iou_threshold=None).boxes
+    priors = D.anchor_boxes(3, anchors).reshape(-1, 4)
+    np.testing.assert_allclose(np.sort(decoded, 0), np.sort(priors, 0), atol=1e-9)
+
+
+@pytest.mark.parametrize("ignore_iou", [0.2, 0.35])
+def test_yolo_targets_ignore_the_priors_that_overlap_an_object(
+    rng: np.random.Generator, ignore_iou: float
+) -> None:
+    anchors = np.array([[0.1, 0.1], [0.3, 0.2], [0.2, 0.4]])
+    boxes = [random_boxes(rng, 3), random_boxes(rng, 2), np.zeros((0, 4))]
+    labels = [np.array([0, 2, 1]), np.array([1, 1]), np.array([], int)]
+    plain = D.yolo_targets(boxes, labels, 6, anchors, num_classes=3)
+    marked = D.yolo_targets(boxes, labels, 6, anchors, num_classes=3, ignore_iou=ignore_iou)
+    assert not (plain[..., 4] < 0).any()
+    np.testing.assert_array_equal(plain[marked[..., 4] != -1], marked[marked[..., 4] != -1])
+    priors = D.anchor_boxes(6, anchors)
+    for i, truth in enumerate(boxes):
+        best = np.zeros(priors.shape[:3])
+        if len(truth):
+            best = D.iou_matrix(priors.reshape(-1, 4), truth).max(axis=1).reshape(best.shape)
+        unmatched = plain[i, ..., 4] == 0
+        np.testing.assert_array_equal(marked[i, ..., 4] == -1, unmatched & (best > ignore_iou))
+    assert (marked[:2, ..., 4] == -1).any() and not (marked[2, ..., 4] == -1).any()
+    with pytest.raises(ValueError, match="ignore_iou"):
+        D.yolo_targets(boxes, labels, 6, anchors, num_classes=3, ignore_iou=1.0)
+
+
 def test_yolo_targets_errors() -> None:
     a = [[0.5, 0.5]]
     with pytest.raises(ValueError, match="label lists"):

@@ -43,6 +43,22 @@ def test_loss_is_zero_for_the_targets_and_grows_with_errors() -> None:
     assert float(loss(target, no_objects)) > 10  # missing both objects costs a lot
 
 
+def test_loss_skips_the_objectness_of_dont_care_slots() -> None:
+    anchors = np.array([[0.3, 0.3]])
+    box = [[0.1, 0.1, 0.8, 0.45]]  # the prior of the next cell to the right: IoU 0.22
+    target = D.yolo_targets([box], [[0]], 2, anchors, num_classes=2, ignore_iou=0.2)
+    dont_care = np.argwhere(target[0, ..., 0, 4] == -1)
+    empty = np.argwhere(target[0, ..., 0, 4] == 0)
+    assert len(dont_care) and len(empty)
+    pred = D.encode_yolo(box, [0], 2, anchors, num_classes=2)[None].astype("float32")
+    loss = detector.YoloLoss()
+    base = float(loss(target, pred))
+    for (row, col), changes in [(dont_care[0], False), (empty[0], True)]:
+        sure = pred.copy()
+        sure[0, row, col, 0, 4] = 8.0  # claim an object there
+        assert (abs(float(loss(target, sure)) - base) > 1.0) == changes
+
+
 def test_loss_config_round_trip() -> None:
     loss = detector.YoloLoss(box_weight=2.0, empty_weight=0.25)
     again = detector.YoloLoss.from_config(loss.get_config())

@@ -153,6 +153,28 @@ def test_array_batches_train_a_model_like_arrays_do() -> None:
     assert history.history["loss"][-1] < 0.01 * history.history["loss"][0]
 
 
+def test_array_batches_release_lets_the_arrays_be_freed_after_fit() -> None:
+    import gc
+    import weakref
+
+    from course_utils.pipelines import ArrayBatches
+
+    x = np.ones((32, 3), np.float16)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    batches = ArrayBatches(x, np.zeros(32, np.float32), 8, seed=0)
+    model.fit(batches, epochs=1, verbose=0)
+    watched = weakref.ref(x)
+    batches.release()
+    del x
+    gc.collect()
+    assert watched() is None  # nothing (fit's dataset included) holds the inputs any more
+    assert len(batches) == 0 and batches.y.shape == (0,)
+    pair = ArrayBatches(np.zeros((4, 2)), (np.zeros(4), np.zeros((4, 3))), batch_size=2)
+    pair.release()
+    assert [t.shape for t in pair.y] == [(0,), (0, 3)] and len(pair) == 0
+
+
 def test_array_batches_refuse_mismatched_targets() -> None:
     from course_utils.pipelines import ArrayBatches
 
