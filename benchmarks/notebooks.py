@@ -109,8 +109,8 @@ def checked_outputs(nb: dict) -> list[str]:
     return found
 
 
-def run_one(path: Path, timeout: int) -> dict:
-    """Execute one notebook in a fresh child kernel and measure it."""
+def run_one(path: Path, timeout: int, keep_dir: Path | None = None) -> dict:
+    """Execute one notebook in a fresh child kernel and measure it (into ``keep_dir`` if given)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -139,6 +139,9 @@ def run_one(path: Path, timeout: int) -> dict:
         probe_out = "".join(o.get("text", "") for o in nb.cells.pop().get("outputs", []))
         if METRIC_TAG in probe_out:
             metric = probe_out.split(METRIC_TAG, 1)[1].strip()
+    if keep_dir is not None:  # what the run printed and drew, to read it afterwards
+        keep_dir.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, keep_dir / path.name)
     cells = [c for c in nb.cells if c.cell_type == "code"]
     slow = sorted(((_seconds(c), c.source.splitlines()[0][:48]) for c in cells), reverse=True)[:3]
     return {
@@ -223,11 +226,14 @@ def main() -> None:
     parser.add_argument("--profile", default="workshop", choices=["smoke", "workshop", "full"])
     parser.add_argument("--timeout", type=int, default=1800, help="per cell, seconds")
     parser.add_argument("--repeat", type=int, default=1, help="runs per notebook, in a row")
+    parser.add_argument(
+        "--keep-executed", type=Path, metavar="DIR", help="write each executed notebook into DIR"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args()
     if args.one:  # child mode: one notebook, JSON on stdout
-        print(json.dumps(run_one(Path(args.one), args.timeout)))
+        print(json.dumps(run_one(Path(args.one), args.timeout, args.keep_executed)))
         return
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     env = {**os.environ, "COURSE_PROFILE": args.profile, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -235,8 +241,11 @@ def main() -> None:
     for path in paths:
         runs = []
         for _ in range(args.repeat):
+            child = [sys.executable, __file__, "--one", str(path), "--timeout", str(args.timeout)]
+            if args.keep_executed:
+                child += ["--keep-executed", str(args.keep_executed)]
             out = subprocess.run(
-                [sys.executable, __file__, "--one", str(path), "--timeout", str(args.timeout)],
+                child,
                 env=env,
                 capture_output=True,
                 text=True,
