@@ -177,6 +177,20 @@ def _notebook(path: Path, printed: list[str]) -> Path:
     return path
 
 
+def test_notebooks_benchmark_keeps_the_executed_notebook(tmp_path: Path) -> None:
+    """--keep-executed writes the run's notebook, outputs included; the lesson stays as it was."""
+    notebooks = bench("notebooks")
+    path = tmp_path / "nb.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    nbformat.write(nb, path)
+    row = notebooks.run_one(path, timeout=120, keep_dir=tmp_path / "kept")
+    kept = nbformat.read(tmp_path / "kept" / "nb.ipynb", as_version=4)
+    assert row["error"] == ""
+    assert kept.cells[0].outputs[0]["text"] == "42\n"
+    assert nbformat.read(path, as_version=4).cells[0].outputs == []
+
+
 def test_notebooks_benchmark_repeat_verdict_and_summary(tmp_path: Path) -> None:
     notebooks = bench("notebooks")
     path = _notebook(tmp_path / "nb.ipynb", ["a\n", "b\n"])
