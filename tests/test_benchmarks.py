@@ -179,6 +179,9 @@ def _notebook(path: Path, printed: list[str]) -> Path:
 
 def test_notebooks_benchmark_keeps_the_executed_notebook(tmp_path: Path) -> None:
     """--keep-executed writes the run's notebook, outputs included; the lesson stays as it was."""
+    pytest.importorskip(
+        "nbclient", reason="the benchmark runs lessons with nbclient; this environment lacks it"
+    )
     notebooks = bench("notebooks")
     path = tmp_path / "nb.ipynb"
     nb = nbformat.v4.new_notebook()
