@@ -109,6 +109,21 @@ def checked_outputs(nb: dict) -> list[str]:
     return found
 
 
+def kept_copy(keep_dir: Path, path: Path) -> Path:
+    """Where ``--keep-executed keep_dir`` writes the executed ``path``; never over ``path`` itself.
+
+    >>> kept_copy(Path("/tmp/kept"), Path("notebooks/07_localization_iou.ipynb")).as_posix()
+    '/tmp/kept/07_localization_iou.ipynb'
+    """
+    target = keep_dir / path.name
+    if target.resolve() == path.resolve():
+        raise ValueError(
+            f"--keep-executed {keep_dir} would overwrite the lesson {path} with its executed "
+            "copy; give a folder other than the notebook's own (e.g. /tmp/executed)"
+        )
+    return target
+
+
 def run_one(path: Path, timeout: int, keep_dir: Path | None = None) -> dict:
     """Execute one notebook in a fresh child kernel and measure it (into ``keep_dir`` if given)."""
     import nbformat
@@ -140,8 +155,9 @@ def run_one(path: Path, timeout: int, keep_dir: Path | None = None) -> dict:
         if METRIC_TAG in probe_out:
             metric = probe_out.split(METRIC_TAG, 1)[1].strip()
     if keep_dir is not None:  # what the run printed and drew, to read it afterwards
-        keep_dir.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, keep_dir / path.name)
+        target = kept_copy(keep_dir, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
     cells = [c for c in nb.cells if c.cell_type == "code"]
     slow = sorted(((_seconds(c), c.source.splitlines()[0][:48]) for c in cells), reverse=True)[:3]
     return {
@@ -236,6 +252,11 @@ def main() -> None:
         print(json.dumps(run_one(Path(args.one), args.timeout, args.keep_executed)))
         return
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.keep_executed:  # refuse before running anything, not after the first lesson
+        try:
+            [kept_copy(args.keep_executed, path) for path in paths]
+        except ValueError as err:
+            parser.error(str(err))
     env = {**os.environ, "COURSE_PROFILE": args.profile, "TF_CPP_MIN_LOG_LEVEL": "2"}
     rows = []
     for path in paths:

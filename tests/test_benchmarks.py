@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import hashlib
 import subprocess
 import sys
 import textwrap
@@ -187,11 +188,27 @@ def test_notebooks_benchmark_keeps_the_executed_notebook(tmp_path: Path) -> None
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
     nbformat.write(nb, path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
     row = notebooks.run_one(path, timeout=120, keep_dir=tmp_path / "kept")
     kept = nbformat.read(tmp_path / "kept" / "nb.ipynb", as_version=4)
     assert row["error"] == ""
     assert kept.cells[0].outputs[0]["text"] == "42\n"
-    assert nbformat.read(path, as_version=4).cells[0].outputs == []
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_notebooks_benchmark_refuses_to_keep_over_the_lesson(tmp_path: Path) -> None:
+    """--keep-executed with the notebook's own folder is refused, naming the file and the fix."""
+    path = _notebook(tmp_path / "nb.ipynb", [])
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(ValueError, match=r"overwrite the lesson .*nb\.ipynb.*other than"):
+        bench("notebooks").kept_copy(tmp_path, path)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/notebooks.py"), "--keep-executed", str(tmp_path),
+         str(path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "would overwrite the lesson" in done.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
 def test_notebooks_benchmark_repeat_verdict_and_summary(tmp_path: Path) -> None:
